@@ -1,0 +1,5 @@
+"""`python -m waitbus` runs the CLI."""
+
+from waitbus.cli.main import entry
+
+entry()

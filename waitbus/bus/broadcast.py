@@ -1,0 +1,52 @@
+"""The fan-out: read new rows after the head and offer each to every live subscriber."""
+
+from __future__ import annotations
+
+import logging
+
+from waitbus import wire
+from waitbus.bus.subscriber import Subscriber
+from waitbus.event import Event
+from waitbus.store.store import Store
+
+log = logging.getLogger(__name__)
+
+
+class Broadcast:
+    """Owns the head cursor: every row at or below it has been offered to live subscribers."""
+
+    def __init__(self, store: Store, *, batch_rows: int) -> None:
+        self.store = store
+        self.head = store.head()
+        self.subscribers: set[Subscriber] = set()
+        self.batch_rows = batch_rows
+        self.fanned_out = 0
+
+    def __repr__(self) -> str:
+        return f"<Broadcast head={self.head} subscribers={len(self.subscribers)}>"
+
+    def fan_out(self) -> int:
+        """Offer every row committed after the head; return how many rows were read."""
+        total = 0
+        while True:
+            rows = self.store.read_after(self.head, limit=self.batch_rows)
+            if not rows:
+                return total
+            live = [s for s in self.subscribers if s.live]
+            for event in rows:
+                cache: dict[bool, bytes] = {}
+
+                def frame(ev: Event, payload: bool, cache: dict[bool, bytes] = cache) -> bytes:
+                    if payload not in cache:
+                        cache[payload] = wire.encode_event(self._with_payload(ev) if payload else ev)
+                    return cache[payload]
+
+                for subscriber in live:
+                    subscriber.offer(event, frame)
+                self.head = event.cursor
+            total += len(rows)
+            self.fanned_out += len(rows)
+
+    def _with_payload(self, event: Event) -> Event:
+        full = self.store.get(event.cursor, payload=True)
+        return full if full is not None else event

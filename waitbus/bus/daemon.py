@@ -1,0 +1,254 @@
+"""The daemon: start, run until a signal, drain. Only the doorbell and clients wake it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import fcntl
+import logging
+import os
+import signal
+import socket
+import time
+from collections.abc import Callable, Sequence
+
+from waitbus import wire
+from waitbus.bus.broadcast import Broadcast
+from waitbus.bus.peercred import peer_uid
+from waitbus.bus.subscriber import Subscriber
+from waitbus.config import Settings
+from waitbus.errors import ProtocolError, UsageError
+from waitbus.event import Draft, Event, JSONObject
+from waitbus.sources.base import Source
+from waitbus.store import doorbell
+from waitbus.store.store import Store
+
+log = logging.getLogger(__name__)
+HANDLED_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class Daemon:
+    """`Daemon(settings).serve()` runs one bus over one state directory."""
+
+    def __init__(self, settings: Settings, sources: Sequence[Source] = ()) -> None:
+        self.settings = settings
+        self.sources = tuple(sources)
+        self.started_at_ns = 0
+        self.source_state: dict[str, str] = {s.name: "stopped" for s in self.sources}
+        self._stop = asyncio.Event()
+        self._lock_fd = -1
+        self._broadcast: Broadcast | None = None
+        self._clients: set[asyncio.Task[None]] = set()
+
+    def __repr__(self) -> str:
+        return f"<Daemon {self.settings.paths.root} {self._broadcast!r}>"
+
+    def stop(self) -> None:
+        """Ask a running daemon to drain and return from serve()."""
+        self._stop.set()
+
+    async def serve(self, on_ready: Callable[[Daemon], None] | None = None) -> None:
+        """Start, run until stop() or a signal, then drain."""
+        server, bell = await self._start()
+        try:
+            if on_ready is not None:
+                on_ready(self)
+            await self._run()
+        finally:
+            await self._drain(server, bell)
+
+    async def _start(self) -> tuple[asyncio.Server, socket.socket]:
+        paths = self.settings.paths.ensure()
+        self._lock_fd = _take_lock(paths.daemon_lock)
+        store = Store(paths)
+        self._broadcast = Broadcast(store, batch_rows=self.settings.batch_rows)
+        bell = doorbell.bind(paths.doorbell)
+        loop = asyncio.get_running_loop()
+        loop.add_reader(bell.fileno(), self._on_ring, bell)
+        with contextlib.suppress(FileNotFoundError):
+            paths.socket.unlink()
+        old = os.umask(0o177)
+        try:
+            server = await asyncio.start_unix_server(self._on_client, path=paths.socket)
+        finally:
+            os.umask(old)
+        os.chmod(paths.socket, 0o600)
+        for sig in HANDLED_SIGNALS:
+            loop.add_signal_handler(sig, self._stop.set)
+        self.started_at_ns = time.time_ns()
+        # Rows committed while no daemon ran (or whose ring was lost) go out now.
+        self._broadcast.fan_out()
+        return server, bell
+
+    async def _run(self) -> None:
+        try:
+            async with asyncio.TaskGroup() as group:
+                for source in self.sources:
+                    group.create_task(self._run_source(source))
+                await self._stop.wait()
+                raise _Stopping
+        except* _Stopping:
+            pass
+
+    async def _drain(self, server: asyncio.Server, bell: socket.socket) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in HANDLED_SIGNALS:
+            loop.remove_signal_handler(sig)
+        loop.remove_reader(bell.fileno())
+        server.close()
+        for task in (*self._clients,):
+            task.cancel()
+        await asyncio.gather(*self._clients, return_exceptions=True)
+        bell.close()
+        paths = self.settings.paths
+        for path in (paths.socket, paths.doorbell):
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+        if self._broadcast is not None:
+            self._broadcast.store.close()
+        os.close(self._lock_fd)
+
+    def append(self, draft: Draft) -> tuple[Event, bool]:
+        """The in-process sink for sources: commit, then fan out at once."""
+        assert self._broadcast is not None
+        stored = self._broadcast.store.append(draft)
+        self._broadcast.fan_out()
+        return stored
+
+    def status(self) -> JSONObject:
+        assert self._broadcast is not None
+        b = self._broadcast
+        return {
+            "pid": os.getpid(),
+            "state_dir": str(self.settings.paths.root),
+            "head": b.head,
+            "started_at": self.started_at_ns,
+            "fanned_out": b.fanned_out,
+            "subscribers": [
+                {"uid": s.uid, "cursor": s.cursor, "lag": max(0, b.head - s.cursor),
+                 "live": s.live, "lagged": s.lagged_count}
+                for s in b.subscribers
+            ],
+            "sources": dict(self.source_state),
+        }
+
+    def _on_ring(self, bell: socket.socket) -> None:
+        doorbell.drain(bell)
+        assert self._broadcast is not None
+        try:
+            self._broadcast.fan_out()
+        except Exception:
+            # A store error must not kill the daemon; the next ring retries from the same head.
+            log.exception("fan-out failed; will retry on the next ring")
+
+    async def _run_source(self, source: Source) -> None:
+        self.source_state[source.name] = "running"
+        try:
+            await source.run(self)
+        except asyncio.CancelledError:
+            self.source_state[source.name] = "stopped"
+            raise
+        except Exception as exc:
+            log.exception("source %s failed", source.name)
+            self.source_state[source.name] = f"failed: {exc}"
+        else:
+            self.source_state[source.name] = "finished"
+
+    async def _on_client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._clients.add(task)
+        try:
+            await self._serve_client(reader, writer)
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        except asyncio.CancelledError:
+            if not self._stop.is_set():
+                raise
+        finally:
+            self._clients.discard(task)
+            writer.close()
+            with contextlib.suppress(Exception):
+                await writer.wait_closed()
+
+    async def _serve_client(self, reader: asyncio.StreamReader,
+                            writer: asyncio.StreamWriter) -> None:
+        sock: socket.socket = writer.get_extra_info("socket")
+        uid = peer_uid(sock)
+        if uid != os.getuid():
+            log.warning("refused a client with uid %d (the daemon runs as %d)", uid, os.getuid())
+            return
+        decoder = wire.FrameDecoder(wire.MAX_REQUEST_BYTES)
+        try:
+            request = await _read_request(reader, decoder)
+        except ProtocolError as exc:
+            writer.write(wire.encode(wire.ErrorFrame(f"{exc}; closing this connection")))
+            await writer.drain()
+            return
+        if request is None:
+            return
+        if isinstance(request, wire.StatusRequest):
+            writer.write(wire.encode(wire.Status(self.status())))
+            await writer.drain()
+            return
+        await self._serve_subscriber(uid, request, reader, writer, decoder)
+
+    async def _serve_subscriber(self, uid: int, request: wire.Subscribe,
+                                reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                                decoder: wire.FrameDecoder) -> None:
+        broadcast = self._broadcast
+        assert broadcast is not None
+        since = broadcast.head if request.since is None else request.since
+        subscriber = Subscriber(uid=uid, writer=writer, request=request, since=since,
+                                max_queue_frames=self.settings.max_queue_frames)
+        broadcast.subscribers.add(subscriber)
+        paths, batch = self.settings.paths, self.settings.batch_rows
+        delivery = asyncio.ensure_future(
+            subscriber.serve(lambda: Store(paths, create=False), lambda: broadcast.head, batch))
+        # A subscriber sends nothing after its request: EOF or any byte ends the connection.
+        reading = asyncio.ensure_future(reader.read(1))
+        try:
+            await asyncio.wait({delivery, reading}, return_when=asyncio.FIRST_COMPLETED)
+            if reading.done() and not reading.cancelled() and reading.exception() is None \
+                    and reading.result():
+                message = "a subscriber sends one request and then only reads; closing"
+                writer.write(wire.encode(wire.ErrorFrame(message)))
+        finally:
+            broadcast.subscribers.discard(subscriber)
+            for task in (delivery, reading):
+                task.cancel()
+            await asyncio.gather(delivery, reading, return_exceptions=True)
+
+
+class _Stopping(Exception):
+    """Raised inside the run TaskGroup to cancel the sources on stop."""
+
+
+async def _read_request(reader: asyncio.StreamReader,
+                        decoder: wire.FrameDecoder) -> wire.Request | None:
+    while True:
+        data = await reader.read(65536)
+        if not data:
+            return None
+        frames = decoder.feed(data)
+        if frames:
+            if len(frames) > 1 or decoder.pending_bytes:
+                msg = "one request per connection"
+                raise ProtocolError(msg)
+            return wire.parse_request(frames[0])
+
+
+def _take_lock(path: os.PathLike[str]) -> int:
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        os.close(fd)
+        if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
+            msg = f"another waitbus daemon already serves {os.path.dirname(path)}; stop it first"
+            raise UsageError(msg) from None
+        raise
+    os.ftruncate(fd, 0)
+    os.write(fd, f"{os.getpid()}\n".encode())
+    return fd

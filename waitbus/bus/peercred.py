@@ -1,0 +1,26 @@
+"""The connecting peer's UID, as the kernel reports it."""
+
+from __future__ import annotations
+
+import socket
+import struct
+import sys
+
+# macOS: SOL_LOCAL and LOCAL_PEERCRED from <sys/un.h>; the reply is a struct xucred.
+_SOL_LOCAL = 0
+_LOCAL_PEERCRED = 0x001
+_XUCRED = struct.Struct("=IIh16I")
+
+
+def peer_uid(sock: socket.socket) -> int:
+    """UID of the process at the other end of an AF_UNIX stream socket."""
+    if sys.platform == "linux":
+        creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+        _pid, uid, _gid = struct.unpack("3i", creds)
+        return int(uid)
+    if sys.platform == "darwin":
+        raw = sock.getsockopt(_SOL_LOCAL, _LOCAL_PEERCRED, _XUCRED.size)
+        _version, uid, *_groups = _XUCRED.unpack(raw[: _XUCRED.size])
+        return int(uid)
+    msg = f"peer credentials are not supported on {sys.platform}"
+    raise OSError(msg)

@@ -1,0 +1,21 @@
+"""`waitbus init`: create the private state directory and the event store."""
+
+from __future__ import annotations
+
+import argparse
+
+from waitbus.cli.state import paths_from
+from waitbus.store.store import Store
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    sub.add_parser("init", help="create the state directory (0700) and the event store")
+
+
+def run(args: argparse.Namespace) -> int:
+    paths = paths_from(args)
+    with Store(paths) as store:
+        print(f"state directory {paths.root} (mode 0700), store {paths.store} "
+              f"with {store.count()} events")
+    print("next: run `waitbus serve` (or `waitbus install-systemd`), then `waitbus wait --help`")
+    return 0

@@ -1,0 +1,69 @@
+"""`waitbus on PRED -- command`: run a command for every matching event."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import subprocess
+import sys
+import tempfile
+
+from waitbus.cli.state import paths_from, process_started_ns, reconnect_s
+from waitbus.errors import UsageError
+from waitbus.event import Event, dump_json
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "on", help="run a command (no shell) for each matching event",
+        description="The event reaches the command as WAITBUS_EVENT_* environment variables "
+        "and a JSON file named by WAITBUS_EVENT_FILE, never on its argv.")
+    p.add_argument("predicate", nargs="?", help="a clause such as conclusion=\"failure\"")
+    p.add_argument("--source", help="only events from this source")
+    p.add_argument("--once", action="store_true", help="stop after the first matching event")
+    p.add_argument("argv", nargs=argparse.REMAINDER, help="-- command [args...]")
+
+
+def run(args: argparse.Namespace) -> int:
+    from waitbus.api import goal_of
+    from waitbus.consumers.feed import Feed, start_cursor
+
+    argv = args.argv[1:] if args.argv[:1] == ["--"] else args.argv
+    if not argv:
+        msg = "give the command after --, e.g. waitbus on 'conclusion=\"failure\"' -- notify-send x"
+        raise UsageError(msg)
+    goal = goal_of([args.predicate] if args.predicate else [], source=args.source)
+    paths = paths_from(args)
+
+    async def loop() -> int:
+        feed = Feed(paths, goal.filter, cursor=start_cursor(paths, since_ns=process_started_ns()), reconnect_s=reconnect_s())
+        status = 0
+        async for event in feed:
+            status = await asyncio.to_thread(_run_for, argv, event)
+            if args.once:
+                break
+        return status
+
+    return asyncio.run(loop())
+
+
+def _run_for(argv: list[str], event: Event) -> int:
+    with tempfile.NamedTemporaryFile("w", prefix="waitbus-event-", suffix=".json") as handle:
+        handle.write(dump_json(event.to_json()))
+        handle.flush()
+        env = dict(os.environ)
+        env.update({
+            "WAITBUS_EVENT_FILE": handle.name,
+            "WAITBUS_EVENT_CURSOR": str(event.cursor),
+            "WAITBUS_EVENT_SOURCE": event.source,
+            "WAITBUS_EVENT_TYPE": event.type,
+            "WAITBUS_EVENT_SUBJECT": event.subject or "",
+            "WAITBUS_EVENT_CONCLUSION": str(event.conclusion or ""),
+            "WAITBUS_EVENT_DELIVERY_ID": event.delivery_id,
+        })
+        try:
+            return subprocess.run(argv, env=env, check=False).returncode
+        except OSError as exc:
+            print(f"waitbus: cannot run {argv[0]}: {exc.strerror}", file=sys.stderr)
+            return 127

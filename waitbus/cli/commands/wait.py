@@ -1,0 +1,63 @@
+"""`waitbus wait`: block until events meet a predicate; the exit code is the verdict."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+
+from waitbus.cli.durations import is_duration, seconds
+from waitbus.cli.exits import Exit, table
+from waitbus.cli.output import json_line, line
+from waitbus.cli.state import paths_from, process_started_ns, reconnect_s
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "wait", help="block until a matching event; exit 0 success, 1 failure, 124 timeout",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="predicates: dotted.key OP json-literal, OP one of = != < <= > >= ~ (glob)\n"
+        "  waitbus wait --source pytest --match 'conclusion=\"failure\"' --timeout 5m\n"
+        "  waitbus wait --all-of 'pytest:type=\"session\"' --all-of 'docker:fields.exit_code=0'"
+        "\n\n" + table())
+    p.add_argument("--source", help="only events from this source")
+    p.add_argument("--match", action="append", default=[], metavar="PRED",
+                   help="a clause the same event must meet (repeatable: all must hold)")
+    p.add_argument("--all-of", action="append", default=[], metavar="[SOURCE:]PRED",
+                   help="wait until every clause has been met, by any events over time")
+    p.add_argument("--any-of", action="append", default=[], metavar="[SOURCE:]PRED",
+                   help="wait for one event meeting any clause")
+    p.add_argument("--timeout", metavar="DURATION", help="give up after 30s, 5m, 1h (exit 124)")
+    p.add_argument("--since", metavar="CURSOR|DURATION",
+                   help="also consider events after this cursor, or received in the last 10m")
+    p.add_argument("--json", action="store_true", help="print matching events as JSON lines")
+
+
+def run(args: argparse.Namespace) -> int:
+    from waitbus.api import goal_of
+    from waitbus.consumers.feed import start_cursor
+    from waitbus.consumers.wait import reach
+
+    goal = goal_of(args.match, source=args.source, all_of=args.all_of, any_of=args.any_of)
+    timeout_s = seconds(args.timeout) if args.timeout else None
+    paths = paths_from(args)
+    cursor = start_cursor(paths, *_since(args.since))
+    outcome = asyncio.run(reach(goal, paths, cursor=cursor, timeout_s=timeout_s,
+                                reconnect_s=reconnect_s()))
+    for event in outcome.events:
+        print(json_line(event) if args.json else line(event), flush=True)
+    return Exit.FAILED if outcome.failed else Exit.MATCHED
+
+
+def _since(text: str | None) -> tuple[int | None, int | None]:
+    if text is None:
+        return None, process_started_ns()
+    if is_duration(text):
+        return None, time.time_ns() - int(seconds(text) * 1e9)
+    try:
+        return int(text), None
+    except ValueError:
+        from waitbus.errors import UsageError
+
+        msg = f"--since {text!r}: give a cursor (a number) or a duration such as 10m"
+        raise UsageError(msg) from None

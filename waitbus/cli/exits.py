@@ -1,0 +1,30 @@
+"""The one table of exit codes every command uses."""
+
+from __future__ import annotations
+
+import enum
+
+
+class Exit(enum.IntEnum):
+    MATCHED = 0
+    FAILED = 1
+    USAGE = 2
+    UNREACHABLE = 69
+    STORE = 74
+    TIMEOUT = 124
+    INTERRUPTED = 130
+
+
+MEANINGS = {
+    Exit.MATCHED: "matched (or the command succeeded)",
+    Exit.FAILED: "matched an event whose conclusion is failure, cancelled or timed_out",
+    Exit.USAGE: "usage error: a bad flag, predicate or value",
+    Exit.UNREACHABLE: "no daemon answered within the reconnect budget",
+    Exit.STORE: "the event store could not be read or written",
+    Exit.TIMEOUT: "timed out without a match",
+    Exit.INTERRUPTED: "interrupted (Ctrl-C)",
+}
+
+
+def table() -> str:
+    return "exit codes:\n" + "\n".join(f"  {int(code):>3}  {text}" for code, text in MEANINGS.items())

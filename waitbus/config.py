@@ -1,0 +1,18 @@
+"""Daemon settings: one frozen object built from defaults, the environment and flags."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from waitbus.paths import StatePaths, resolve
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything `waitbus serve` can be told."""
+
+    paths: StatePaths = field(default_factory=resolve)
+    # Frames queued for one subscriber before it is told it lagged and moved to replay.
+    max_queue_frames: int = 4096
+    # Rows read from the store per batch, for live fan-out and for replay.
+    batch_rows: int = 512

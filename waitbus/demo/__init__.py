@@ -1,0 +1,1 @@
+"""The first-contact demo: a real daemon and real waits, released by real events."""

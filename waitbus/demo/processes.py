@@ -1,0 +1,68 @@
+"""Child waitbus processes for the demos, each awaited on a line it prints, with a bound."""
+
+from __future__ import annotations
+
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import IO
+
+from waitbus.errors import WaitbusError
+
+
+class ChildFailed(WaitbusError):
+    """A demo child process did not do what it should."""
+
+
+def waitbus_argv(state_dir: Path, *args: str) -> list[str]:
+    return [sys.executable, "-m", "waitbus", "--state-dir", str(state_dir), *args]
+
+
+def start(argv: list[str], *, ready: str, stream: str, timeout_s: float = 10.0,
+          env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    """Start `argv` and return once it prints a line containing `ready` on `stream`."""
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env)
+    pipe = proc.stdout if stream == "stdout" else proc.stderr
+    assert pipe is not None
+    seen = read_until(pipe, ready, timeout_s)
+    if seen is None:
+        stop(proc)
+        msg = f"{' '.join(argv[3:])} did not report {ready!r} within {timeout_s:g} s"
+        raise ChildFailed(msg)
+    return proc
+
+
+def read_until(pipe: IO[str], needle: str, timeout_s: float) -> str | None:
+    """Read lines until one contains `needle`; None at EOF or after `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    with selectors.DefaultSelector() as sel:
+        sel.register(pipe, selectors.EVENT_READ)
+        while (left := deadline - time.monotonic()) > 0:
+            if not sel.select(left):
+                return None
+            text = pipe.readline()
+            if not text:
+                return None
+            if needle in text:
+                return text
+    return None
+
+
+def stop(proc: subprocess.Popen[str], timeout_s: float = 10.0) -> int:
+    """SIGTERM, then SIGKILL after `timeout_s`; returns the exit status."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+    for pipe in (proc.stdout, proc.stderr):
+        if pipe is not None:
+            pipe.close()
+    return proc.returncode

@@ -1,0 +1,80 @@
+"""Where waitbus keeps its state: one private directory per user."""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from waitbus.errors import UsageError
+
+# sun_path is 108 bytes on Linux and 104 on macOS, including the terminating NUL.
+MAX_SOCKET_PATH_BYTES = 103
+
+
+@dataclass(frozen=True, slots=True)
+class StatePaths:
+    """The files inside one state directory."""
+
+    root: Path
+
+    @property
+    def store(self) -> Path:
+        return self.root / "events.db"
+
+    @property
+    def store_lock(self) -> Path:
+        return self.root / "events.lock"
+
+    @property
+    def socket(self) -> Path:
+        return self.root / "bus.sock"
+
+    @property
+    def doorbell(self) -> Path:
+        return self.root / "doorbell.sock"
+
+    @property
+    def daemon_lock(self) -> Path:
+        return self.root / "daemon.lock"
+
+    @property
+    def secrets(self) -> Path:
+        return self.root / "secrets"
+
+    def ensure(self) -> StatePaths:
+        """Create the directory with mode 0700, tightening it if it is wider."""
+        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = self.root.stat()
+        if info.st_uid != os.getuid():
+            msg = (
+                f"state directory {self.root} belongs to uid {info.st_uid}, not to you "
+                f"(uid {os.getuid()}); choose another with WAITBUS_STATE_DIR"
+            )
+            raise UsageError(msg)
+        if stat.S_IMODE(info.st_mode) & 0o077:
+            self.root.chmod(0o700)
+        for sock in (self.socket, self.doorbell):
+            if len(os.fsencode(sock)) > MAX_SOCKET_PATH_BYTES:
+                msg = (
+                    f"socket path {sock} is longer than the kernel allows "
+                    f"({MAX_SOCKET_PATH_BYTES} bytes); set WAITBUS_STATE_DIR to a shorter path"
+                )
+                raise UsageError(msg)
+        return self
+
+
+def default_root() -> Path:
+    """WAITBUS_STATE_DIR, else $XDG_STATE_HOME/waitbus, else ~/.local/state/waitbus."""
+    explicit = os.environ.get("WAITBUS_STATE_DIR")
+    if explicit:
+        return Path(explicit).expanduser()
+    xdg = os.environ.get("XDG_STATE_HOME")
+    base = Path(xdg) if xdg else Path.home() / ".local" / "state"
+    return base / "waitbus"
+
+
+def resolve(root: Path | str | None = None) -> StatePaths:
+    """The state paths for `root`, or for the default directory."""
+    return StatePaths(Path(root) if root is not None else default_root())

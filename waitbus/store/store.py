@@ -1,0 +1,197 @@
+"""The event store: one SQLite file in WAL mode, appended to by many writers."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, Self
+
+from waitbus.errors import StoreError
+from waitbus.event import Conclusion, Draft, Event, dump_json, load_json_object
+from waitbus.paths import StatePaths
+from waitbus.store import schema
+from waitbus.store.doorbell import Doorbell
+
+Row = tuple[Any, ...]
+
+
+class Store:
+    """Commits events, then rings the doorbell; reads them back in cursor order."""
+
+    def __init__(self, paths: StatePaths, *, create: bool = True) -> None:
+        self.paths = paths
+        self._doorbell = Doorbell(paths.doorbell)
+        self._lock_fd = -1
+        if create:
+            paths.ensure()
+        elif not paths.store.exists():
+            msg = f"no event store at {paths.store}; run `waitbus init` or emit an event first"
+            raise StoreError(msg)
+        with _translated(paths):
+            self._db = sqlite3.connect(
+                paths.store, isolation_level=None, check_same_thread=False
+            )
+            for pragma in schema.PRAGMAS:
+                self._db.execute(pragma)
+            if create:
+                with self._write_lock():
+                    self._db.executescript(schema.CREATE)
+                    self._db.execute(f"PRAGMA user_version={schema.VERSION}")
+        os.chmod(paths.store, 0o600)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<Store {self.paths.store}>"
+
+    def close(self) -> None:
+        self._db.close()
+        self._doorbell.close()
+        if self._lock_fd >= 0:
+            os.close(self._lock_fd)
+            self._lock_fd = -1
+
+    def append(self, draft: Draft) -> tuple[Event, bool]:
+        """Commit `draft`; return the stored event and whether it is new.
+
+        Appending a delivery_id that is already stored changes nothing and returns the stored
+        event, so a redelivery is a no-op.
+        """
+        fields = dump_json(draft.fields)
+        conclusion = None if draft.conclusion is None else str(draft.conclusion)
+        with _translated(self.paths), self._write_lock():
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                row = self._db.execute(
+                    "INSERT INTO events (delivery_id, source, type, subject, conclusion,"
+                    " received_at, fields, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                    " ON CONFLICT(delivery_id) DO NOTHING RETURNING cursor",
+                    (draft.delivery_id, draft.source, draft.type, draft.subject, conclusion,
+                     draft.received_at, fields, draft.payload),
+                ).fetchone()
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        if row is None:
+            existing = self.get_by_delivery(draft.delivery_id)
+            assert existing is not None
+            return existing, False
+        self._doorbell.ring()
+        event = Event(row[0], draft.delivery_id, draft.source, draft.type, draft.subject,
+                      draft.conclusion, draft.received_at, draft.fields)
+        return event, True
+
+    def read_after(self, cursor: int, *, limit: int = 1000, payload: bool = False) -> list[Event]:
+        """Events with a cursor above `cursor`, oldest first, at most `limit`."""
+        cols = schema.COLUMNS + (", payload" if payload else "")
+        with _translated(self.paths):
+            rows = self._db.execute(
+                f"SELECT {cols} FROM events WHERE cursor > ? ORDER BY cursor LIMIT ?",  # noqa: S608
+                (cursor, limit),
+            ).fetchall()
+        return [_event(row) for row in rows]
+
+    def latest(self, count: int, *, source: str | None = None) -> list[Event]:
+        """The newest `count` events (optionally of one source), oldest first."""
+        where, args = ("WHERE source = ?", (source,)) if source else ("", ())
+        with _translated(self.paths):
+            rows = self._db.execute(
+                f"SELECT {schema.COLUMNS} FROM events {where} ORDER BY cursor DESC LIMIT ?",  # noqa: S608
+                (*args, count),
+            ).fetchall()
+        return [_event(row) for row in reversed(rows)]
+
+    def get(self, cursor: int, *, payload: bool = True) -> Event | None:
+        cols = schema.COLUMNS + (", payload" if payload else "")
+        with _translated(self.paths):
+            row = self._db.execute(
+                f"SELECT {cols} FROM events WHERE cursor = ?", (cursor,)  # noqa: S608
+            ).fetchone()
+        return None if row is None else _event(row)
+
+    def get_by_delivery(self, delivery_id: str) -> Event | None:
+        with _translated(self.paths):
+            row = self._db.execute(
+                f"SELECT {schema.COLUMNS} FROM events WHERE delivery_id = ?",  # noqa: S608
+                (delivery_id,),
+            ).fetchone()
+        return None if row is None else _event(row)
+
+    def head(self) -> int:
+        """The newest committed cursor, or 0 for an empty store."""
+        with _translated(self.paths):
+            (value,) = self._db.execute("SELECT coalesce(max(cursor), 0) FROM events").fetchone()
+        return int(value)
+
+    def cursor_before(self, received_at_ns: int) -> int:
+        """The newest cursor received before `received_at_ns` (0 if none)."""
+        with _translated(self.paths):
+            (value,) = self._db.execute(
+                "SELECT coalesce(max(cursor), 0) FROM events WHERE received_at < ?",
+                (received_at_ns,),
+            ).fetchone()
+        return int(value)
+
+    def count(self) -> int:
+        with _translated(self.paths):
+            (value,) = self._db.execute("SELECT count(*) FROM events").fetchone()
+        return int(value)
+
+    @contextmanager
+    def _write_lock(self) -> Iterator[None]:
+        # One writer at a time, queued by the kernel: SQLite's own busy handler backs off by
+        # sleeping up to 100 ms, which collapses throughput when many producers contend.
+        if self._lock_fd < 0:
+            self._lock_fd = os.open(self.paths.store_lock, os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+
+
+def _event(row: Row) -> Event:
+    return Event(
+        cursor=row[0],
+        delivery_id=row[1],
+        source=row[2],
+        type=row[3],
+        subject=row[4],
+        conclusion=None if row[5] is None else Conclusion(row[5]),
+        received_at=row[6],
+        fields=load_json_object(row[7], "stored fields"),
+        payload=row[8] if len(row) > 8 else None,
+    )
+
+
+@contextmanager
+def _translated(paths: StatePaths) -> Iterator[None]:
+    """Turn sqlite3 and OS errors into StoreErrors that say what to do."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        text = str(exc)
+        if "disk is full" in text or "disk I/O" in text:
+            msg = (
+                f"the disk holding {paths.store} is full or failing ({text}); nothing was "
+                "stored: free space and emit again"
+            )
+        elif "locked" in text or "busy" in text:
+            msg = f"the event store {paths.store} stayed locked ({text}); try again"
+        else:
+            msg = (
+                f"event store {paths.store} failed: {text}; "
+                "if the file is damaged, move it aside and run `waitbus init`"
+            )
+        raise StoreError(msg) from exc
+    except OSError as exc:
+        msg = f"cannot use the state directory {paths.root}: {exc.strerror or exc}"
+        raise StoreError(msg) from exc

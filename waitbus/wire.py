@@ -1,0 +1,188 @@
+"""The wire protocol, sans-IO: length-prefixed JSON frames and their typed forms."""
+
+from __future__ import annotations
+
+import json
+import struct
+from dataclasses import dataclass
+from typing import TypeAlias, cast
+
+from waitbus.errors import MatchError, ProtocolError, UsageError
+from waitbus.event import JSON, Event, JSONObject, dump_json
+from waitbus.match import AnyOf
+
+PROTOCOL_VERSION = 1
+HEADER = struct.Struct(">I")
+# Requests are small (a filter); a daemon refuses a larger one and closes that client.
+MAX_REQUEST_BYTES = 64 * 1024
+# Replies may carry a raw payload when a subscriber asked for it.
+MAX_REPLY_BYTES = 32 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Subscribe:
+    """Client to daemon: send me events matching `filter` after cursor `since`."""
+
+    filter: AnyOf
+    since: int | None = None
+    payload: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class StatusRequest:
+    """Client to daemon: describe yourself."""
+
+
+@dataclass(frozen=True, slots=True)
+class EventFrame:
+    """Daemon to client: one matching event."""
+
+    event: Event
+
+
+@dataclass(frozen=True, slots=True)
+class Live:
+    """Daemon to client: the backlog is delivered; `cursor` is the daemon's head."""
+
+    cursor: int
+
+
+@dataclass(frozen=True, slots=True)
+class Lagged:
+    """Daemon to client: you fell behind; delivery resumes from the store after `cursor`."""
+
+    cursor: int
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    """Daemon to client: the daemon's state."""
+
+    info: JSONObject
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorFrame:
+    """Daemon to client: your request was refused; the connection closes after this."""
+
+    message: str
+
+
+Request: TypeAlias = Subscribe | StatusRequest
+Reply: TypeAlias = EventFrame | Live | Lagged | Status | ErrorFrame
+
+
+def encode(frame: Request | Reply) -> bytes:
+    """Serialize a frame with its 4-byte big-endian length prefix."""
+    body = dump_json(_to_json(frame)).encode()
+    return HEADER.pack(len(body)) + body
+
+
+def encode_event(event: Event) -> bytes:
+    """The hot path: one event frame, without building an intermediate frame object."""
+    body = dump_json({"t": "event", "event": event.to_json()}).encode()
+    return HEADER.pack(len(body)) + body
+
+
+class FrameDecoder:
+    """Turns a byte stream into JSON objects; never touches a socket."""
+
+    def __init__(self, max_frame_bytes: int) -> None:
+        self.max_frame_bytes = max_frame_bytes
+        self._buffer = bytearray()
+
+    def feed(self, data: bytes) -> list[JSONObject]:
+        """Add bytes; return every frame they complete. Raises ProtocolError on garbage."""
+        self._buffer += data
+        frames: list[JSONObject] = []
+        while len(self._buffer) >= HEADER.size:
+            (size,) = HEADER.unpack_from(self._buffer)
+            if size > self.max_frame_bytes:
+                msg = f"frame of {size} bytes is over the {self.max_frame_bytes}-byte limit"
+                raise ProtocolError(msg)
+            end = HEADER.size + size
+            if len(self._buffer) < end:
+                break
+            body = bytes(self._buffer[HEADER.size : end])
+            del self._buffer[:end]
+            frames.append(_decode_body(body))
+        return frames
+
+    @property
+    def pending_bytes(self) -> int:
+        return len(self._buffer)
+
+
+def parse_request(obj: JSONObject) -> Request:
+    """Type a client's frame, or raise ProtocolError saying what is wrong."""
+    kind = obj.get("t")
+    try:
+        if kind == "subscribe":
+            since = obj.get("since")
+            if since is not None and (isinstance(since, bool) or not isinstance(since, int)):
+                raise ProtocolError("since must be an integer cursor or null")  # noqa: TRY301
+            return Subscribe(AnyOf.from_json(obj.get("filter")), since, obj.get("payload") is True)
+        if kind == "status":
+            return StatusRequest()
+    except (MatchError, UsageError) as exc:
+        raise ProtocolError(str(exc)) from exc
+    msg = f"unknown request type {kind!r}; expected 'subscribe' or 'status'"
+    raise ProtocolError(msg)
+
+
+def parse_reply(obj: JSONObject) -> Reply:
+    """Type a daemon's frame, or raise ProtocolError."""
+    kind = obj.get("t")
+    try:
+        if kind == "event":
+            return EventFrame(Event.from_json(cast(JSONObject, obj["event"])))
+        if kind == "live":
+            return Live(_int(obj["cursor"]))
+        if kind == "lagged":
+            return Lagged(_int(obj["cursor"]))
+        if kind == "status":
+            return Status(cast(JSONObject, obj["info"]))
+        if kind == "error":
+            return ErrorFrame(str(obj["message"]))
+    except (KeyError, TypeError, UsageError) as exc:
+        msg = f"malformed {kind} frame from the daemon: {exc}"
+        raise ProtocolError(msg) from exc
+    msg = f"unknown frame type {kind!r} from the daemon; is it a newer waitbus?"
+    raise ProtocolError(msg)
+
+
+def _to_json(frame: Request | Reply) -> JSONObject:
+    match frame:
+        case Subscribe(filter=f, since=since, payload=payload):
+            return {"t": "subscribe", "v": PROTOCOL_VERSION, "filter": f.to_json(),
+                    "since": since, "payload": payload}
+        case StatusRequest():
+            return {"t": "status", "v": PROTOCOL_VERSION}
+        case EventFrame(event=event):
+            return {"t": "event", "event": event.to_json()}
+        case Live(cursor=cursor):
+            return {"t": "live", "cursor": cursor}
+        case Lagged(cursor=cursor):
+            return {"t": "lagged", "cursor": cursor}
+        case Status(info=info):
+            return {"t": "status", "info": info}
+        case ErrorFrame(message=message):
+            return {"t": "error", "message": message}
+
+
+def _decode_body(body: bytes) -> JSONObject:
+    try:
+        value: JSON = json.loads(body)
+    except (ValueError, RecursionError) as exc:
+        msg = f"frame is not valid UTF-8 JSON: {exc}"
+        raise ProtocolError(msg) from exc
+    if not isinstance(value, dict):
+        msg = "frame must be a JSON object"
+        raise ProtocolError(msg)
+    return value
+
+
+def _int(value: JSON) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"expected an integer, got {value!r}")
+    return value
