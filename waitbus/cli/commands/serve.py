@@ -17,13 +17,15 @@ def run(args: argparse.Namespace) -> int:
     from waitbus.bus.daemon import Daemon
     from waitbus.config import Settings
     from waitbus.install.notify import notify_ready
+    from waitbus.sources import registry
 
     def ready(daemon: Daemon) -> None:
         print(f"waitbus: serving {daemon.settings.paths.socket} (pid {daemon.status()['pid']})",
               flush=True)
         notify_ready()
 
-    daemon = Daemon(Settings(paths=paths_from(args)))
+    settings = Settings(paths=paths_from(args))
+    daemon = Daemon(settings, registry.builtin(settings))
     asyncio.run(daemon.serve(on_ready=ready))
     print("waitbus: stopped", file=sys.stderr)
     return 0

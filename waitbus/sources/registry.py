@@ -1,0 +1,12 @@
+"""The sources a daemon runs: the built-ins its settings enable (plugins join later)."""
+
+from __future__ import annotations
+
+from waitbus.config import Settings
+from waitbus.sources.base import Source
+
+
+def builtin(settings: Settings) -> list[Source]:
+    """Every built-in source that `settings` enables, ready for the daemon to run."""
+    sources: list[Source] = []
+    return sources
