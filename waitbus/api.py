@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Iterator, Mapping, Sequence
 from pathlib import Path
 
 from waitbus.consumers.feed import DEFAULT_RECONNECT_S, Feed, start_cursor
@@ -71,7 +71,7 @@ def wait_for(match: str | Sequence[str] | Match | None = None, *, source: str | 
 async def asubscribe(match: str | Sequence[str] | Match | None = None, *,
                      source: str | None = None, since: int | None = None,
                      payload: bool = False, state_dir: str | os.PathLike[str] | None = None,
-                     reconnect_s: float = DEFAULT_RECONNECT_S) -> AsyncIterator[Event]:
+                     reconnect_s: float = DEFAULT_RECONNECT_S) -> AsyncGenerator[Event, None]:
     """Yield every matching event after this call (or after `since`), then live ones."""
     paths = resolve(_path(state_dir))
     goal = goal_of(match, source=source)
@@ -107,6 +107,7 @@ def goal_of(match: str | Sequence[str] | Match | None = None, *, source: str | N
     if all_of and any_of:
         msg = "use --all-of or --any-of, not both"
         raise UsageError(msg)
+    base: Match | None
     if isinstance(match, Match):
         base = match
     else:

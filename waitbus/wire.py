@@ -120,7 +120,8 @@ def parse_request(obj: JSONObject) -> Request:
         if kind == "subscribe":
             since = obj.get("since")
             if since is not None and (isinstance(since, bool) or not isinstance(since, int)):
-                raise ProtocolError("since must be an integer cursor or null")  # noqa: TRY301
+                msg = "since must be an integer cursor or null"
+                raise ProtocolError(msg)
             return Subscribe(AnyOf.from_json(obj.get("filter")), since, obj.get("payload") is True)
         if kind == "status":
             return StatusRequest()
@@ -184,5 +185,6 @@ def _decode_body(body: bytes) -> JSONObject:
 
 def _int(value: JSON) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"expected an integer, got {value!r}")
+        msg = f"expected an integer, got {value!r}"
+        raise TypeError(msg)
     return value

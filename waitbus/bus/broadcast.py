@@ -38,7 +38,8 @@ class Broadcast:
 
                 def frame(ev: Event, payload: bool, cache: dict[bool, bytes] = cache) -> bytes:
                     if payload not in cache:
-                        cache[payload] = wire.encode_event(self._with_payload(ev) if payload else ev)
+                        full = self._with_payload(ev) if payload else ev
+                        cache[payload] = wire.encode_event(full)
                     return cache[payload]
 
                 for subscriber in live:

@@ -14,11 +14,12 @@ _XUCRED = struct.Struct("=IIh16I")
 
 def peer_uid(sock: socket.socket) -> int:
     """UID of the process at the other end of an AF_UNIX stream socket."""
-    if sys.platform == "linux":
+    platform: str = sys.platform  # a plain str, so both branches are type-checked here
+    if platform == "linux":
         creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
         _pid, uid, _gid = struct.unpack("3i", creds)
         return int(uid)
-    if sys.platform == "darwin":
+    if platform == "darwin":
         raw = sock.getsockopt(_SOL_LOCAL, _LOCAL_PEERCRED, _XUCRED.size)
         _version, uid, *_groups = _XUCRED.unpack(raw[: _XUCRED.size])
         return int(uid)

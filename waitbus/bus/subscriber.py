@@ -49,7 +49,7 @@ class Subscriber:
         )
 
     def offer(self, event: Event, frame: Callable[[Event, bool], bytes]) -> None:
-        """Queue `event` if it matches; never blocks. Past the bound, mark this subscriber lagged."""
+        """Queue `event` if it matches; never blocks. Past the bound, mark it lagged."""
         if not self.live or event.cursor <= self.cursor:
             return
         previous, self.cursor = self.cursor, event.cursor

@@ -27,4 +27,5 @@ MEANINGS = {
 
 
 def table() -> str:
-    return "exit codes:\n" + "\n".join(f"  {int(code):>3}  {text}" for code, text in MEANINGS.items())
+    rows = (f"  {int(code):>3}  {text}" for code, text in MEANINGS.items())
+    return "exit codes:\n" + "\n".join(rows)

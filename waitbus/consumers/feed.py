@@ -81,7 +81,8 @@ class Feed:
                         self.live.clear()
                         log.info("lagged at cursor %d; the daemon replays from the store", cursor)
                     case wire.ErrorFrame(message=message):
-                        raise Refused(f"the daemon refused the subscription: {message}")
+                        msg = f"the daemon refused the subscription: {message}"
+                        raise Refused(msg)
                     case wire.Status():
                         msg = "unexpected status frame on a subscription"
                         raise ProtocolError(msg)

@@ -64,4 +64,5 @@ async def reach(goal: Goal, paths: StatePaths, *, cursor: int, timeout_s: float 
                     return Outcome(tuple(events), feed.cursor)
     except TimeoutError:
         raise WaitTimeout(timeout_s or 0.0, feed.cursor) from None
-    raise AssertionError("a feed never ends")  # pragma: no cover
+    msg = "a feed never ends"
+    raise AssertionError(msg)  # pragma: no cover

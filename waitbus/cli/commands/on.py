@@ -31,13 +31,14 @@ def run(args: argparse.Namespace) -> int:
 
     argv = args.argv[1:] if args.argv[:1] == ["--"] else args.argv
     if not argv:
-        msg = "give the command after --, e.g. waitbus on 'conclusion=\"failure\"' -- notify-send x"
+        msg = "give the command after --, e.g. waitbus on 'conclusion=\"failure\"' -- make test"
         raise UsageError(msg)
     goal = goal_of([args.predicate] if args.predicate else [], source=args.source)
     paths = paths_from(args)
 
     async def loop() -> int:
-        feed = Feed(paths, goal.filter, cursor=start_cursor(paths, since_ns=process_started_ns()), reconnect_s=reconnect_s())
+        cursor = start_cursor(paths, since_ns=process_started_ns())
+        feed = Feed(paths, goal.filter, cursor=cursor, reconnect_s=reconnect_s())
         status = 0
         async for event in feed:
             status = await asyncio.to_thread(_run_for, argv, event)
