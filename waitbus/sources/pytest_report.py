@@ -1,0 +1,170 @@
+"""Turns one pytest run into events: a session verdict and one event per failed test."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+
+import pytest
+
+from waitbus.event import JSON, Conclusion, Draft, JSONObject
+from waitbus.paths import resolve
+from waitbus.sources import emitter
+from waitbus.store.store import Store
+
+SOURCE = "pytest"
+MAX_MESSAGE_CHARS = 500
+MAX_PAYLOAD_CHARS = 64 * 1024
+MAX_ARGS = 50
+# pytest.ExitCode values, by number so the table reads without the enum's import cost.
+_EXIT_OK = 0
+_EXIT_INTERRUPTED = 2
+
+
+@dataclass
+class Counts:
+    """Outcome tallies in pytest's own vocabulary."""
+
+    passed: int = 0
+    failed: int = 0
+    errors: int = 0
+    skipped: int = 0
+    xfailed: int = 0
+    xpassed: int = 0
+
+    def as_fields(self) -> JSONObject:
+        return {"passed": self.passed, "failed": self.failed, "errors": self.errors,
+                "skipped": self.skipped, "xfailed": self.xfailed, "xpassed": self.xpassed}
+
+
+@dataclass
+class Recorder:
+    """The enabled plugin: counts reports, emits failures as they happen and the verdict last.
+
+    It runs in the controller only; under xdist the workers' reports reach these hooks there.
+    Any error reaching the store is reported once on the terminal and recording stops: the
+    run itself is never affected.
+    """
+
+    config: pytest.Config
+    started: float
+    session: str = field(default_factory=lambda: uuid.uuid4().hex)
+    counts: Counts = field(default_factory=Counts)
+    failures: int = 0
+    _store: Store | None = None
+    _broken: bool = False
+
+    def __repr__(self) -> str:
+        return f"<Recorder session={self.session} {self.counts} broken={self._broken}>"
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        xfail = hasattr(report, "wasxfail")
+        if report.passed:
+            if report.when == "call":
+                if xfail:
+                    self.counts.xpassed += 1
+                else:
+                    self.counts.passed += 1
+        elif report.skipped:
+            if xfail:
+                self.counts.xfailed += 1
+            else:
+                self.counts.skipped += 1
+        elif report.when == "call":
+            self.counts.failed += 1
+            self._failed(report)
+        else:
+            self.counts.errors += 1
+            self._failed(report)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.counts.errors += 1
+            self._failed(report)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        status = int(exitstatus)
+        fields: JSONObject = {
+            **self.counts.as_fields(),
+            "duration_s": round(time.monotonic() - self.started, 3),
+            "exit_status": status,
+            "rootdir": str(self.config.rootpath),
+            "session": self.session,
+            "args": _args(self.config),
+        }
+        self._emit(emitter.draft(
+            SOURCE, "session", subject=str(self.config.rootpath), conclusion=_verdict(status),
+            fields=fields, delivery_id=f"pytest-{self.session}-session"))
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    def _failed(self, report: pytest.TestReport | pytest.CollectReport) -> None:
+        self.failures += 1
+        when = getattr(report, "when", None) or "collect"
+        path, line = _location(report)
+        fields: JSONObject = {
+            "nodeid": report.nodeid,
+            "when": when,
+            "path": path,
+            "line": line,
+            "message": _message(report),
+            "duration_s": round(float(getattr(report, "duration", 0.0)), 3),
+            "rootdir": str(self.config.rootpath),
+            "session": self.session,
+        }
+        self._emit(emitter.draft(
+            SOURCE, "test_failed", subject=report.nodeid or str(self.config.rootpath),
+            conclusion=Conclusion.FAILURE, fields=fields,
+            payload=report.longreprtext[:MAX_PAYLOAD_CHARS] or None,
+            delivery_id=f"pytest-{self.session}-{self.failures}"))
+
+    def _emit(self, item: Draft) -> None:
+        if self._broken:
+            return
+        try:
+            if self._store is None:
+                self._store = Store(resolve())
+            self._store.append(item)
+        except Exception as exc:  # a broken bus must never break the test run
+            self._broken = True
+            self._warn(f"waitbus: not recording this run ({exc}); the tests are unaffected")
+
+    def _warn(self, text: str) -> None:
+        # Not warnings.warn: a project's filterwarnings=error would turn it into a failure.
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(text, yellow=True)
+
+
+def _verdict(exit_status: int) -> Conclusion:
+    """OK is success, an interrupted run is cancelled, and anything else (failures, usage
+    errors, a run that collected nothing and so verified nothing) is failure."""
+    if exit_status == _EXIT_OK:
+        return Conclusion.SUCCESS
+    if exit_status == _EXIT_INTERRUPTED:
+        return Conclusion.CANCELLED
+    return Conclusion.FAILURE
+
+
+def _location(report: pytest.TestReport | pytest.CollectReport) -> tuple[str, JSON]:
+    location = getattr(report, "location", None)
+    if location is None:
+        return str(report.fspath), None
+    path, line, _domain = location
+    return str(path), None if line is None else int(line) + 1
+
+
+def _message(report: pytest.TestReport | pytest.CollectReport) -> str:
+    crash = getattr(report.longrepr, "reprcrash", None)
+    text = getattr(crash, "message", None) or report.longreprtext
+    first = str(text).strip().splitlines()
+    return first[0][:MAX_MESSAGE_CHARS] if first else ""
+
+
+def _args(config: pytest.Config) -> list[JSON]:
+    return [str(arg)[:200] for arg in config.invocation_params.args[:MAX_ARGS]]
