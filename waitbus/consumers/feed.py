@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from waitbus import wire
 from waitbus.errors import NotRunning, ProtocolError, Refused
@@ -29,7 +29,8 @@ class Feed:
     """
 
     def __init__(self, paths: StatePaths, filter: AnyOf, *, cursor: int,
-                 payload: bool = False, reconnect_s: float = DEFAULT_RECONNECT_S) -> None:
+                 payload: bool = False, reconnect_s: float = DEFAULT_RECONNECT_S,
+                 on_live: Callable[[int], None] | None = None) -> None:
         self.paths = paths
         self.filter = filter
         self.cursor = cursor
@@ -37,6 +38,7 @@ class Feed:
         self.reconnect_s = reconnect_s
         self.connects = 0
         self.live = asyncio.Event()
+        self.on_live = on_live
 
     def __repr__(self) -> str:
         return f"<Feed {self.paths.socket} cursor={self.cursor} connects={self.connects}>"
@@ -77,6 +79,8 @@ class Feed:
                         self.cursor = max(self.cursor, cursor)
                         self.live.set()
                         log.info("live at cursor %d", self.cursor)
+                        if self.on_live is not None:
+                            self.on_live(self.cursor)
                     case wire.Lagged(cursor=cursor):
                         self.live.clear()
                         log.info("lagged at cursor %d; the daemon replays from the store", cursor)

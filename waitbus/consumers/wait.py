@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from waitbus.consumers.feed import DEFAULT_RECONNECT_S, Feed
@@ -48,9 +49,13 @@ class Outcome:
 
 
 async def reach(goal: Goal, paths: StatePaths, *, cursor: int, timeout_s: float | None,
-                reconnect_s: float = DEFAULT_RECONNECT_S) -> Outcome:
-    """Wait until `goal` is met by events after `cursor`; raise WaitTimeout after `timeout_s`."""
-    feed = Feed(paths, goal.filter, cursor=cursor, reconnect_s=reconnect_s)
+                reconnect_s: float = DEFAULT_RECONNECT_S,
+                on_live: Callable[[int], None] | None = None) -> Outcome:
+    """Wait until `goal` is met by events after `cursor`; raise WaitTimeout after `timeout_s`.
+
+    `on_live` is called with the cursor each time the subscription has caught up with the store.
+    """
+    feed = Feed(paths, goal.filter, cursor=cursor, reconnect_s=reconnect_s, on_live=on_live)
     met: dict[int, Event] = {}
     try:
         async with asyncio.timeout(timeout_s):

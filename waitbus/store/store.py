@@ -99,9 +99,12 @@ class Store:
             ).fetchall()
         return [_event(row) for row in rows]
 
-    def latest(self, count: int, *, source: str | None = None) -> list[Event]:
-        """The newest `count` events (optionally of one source), oldest first."""
+    def latest(self, count: int, *, source: str | None = None,
+               subject: str | None = None) -> list[Event]:
+        """The newest `count` events (optionally of one source, and one subject), oldest first."""
         where, args = ("WHERE source = ?", (source,)) if source else ("", ())
+        if source and subject is not None:
+            where, args = "WHERE source = ? AND subject = ?", (source, subject)
         with _translated(self.paths):
             rows = self._db.execute(
                 f"SELECT {schema.COLUMNS} FROM events {where} ORDER BY cursor DESC LIMIT ?",  # noqa: S608
