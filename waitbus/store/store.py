@@ -102,7 +102,8 @@ class Store:
     def latest(self, count: int, *, source: str | None = None,
                subject: str | None = None) -> list[Event]:
         """The newest `count` events (optionally of one source, and one subject), oldest first."""
-        where, args = ("WHERE source = ?", (source,)) if source else ("", ())
+        args: tuple[str, ...] = (source,) if source else ()
+        where = "WHERE source = ?" if source else ""
         if source and subject is not None:
             where, args = "WHERE source = ? AND subject = ?", (source, subject)
         with _translated(self.paths):
