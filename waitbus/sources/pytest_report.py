@@ -38,7 +38,7 @@ class Counts:
                 "skipped": self.skipped, "xfailed": self.xfailed, "xpassed": self.xpassed}
 
 
-@dataclass
+@dataclass(eq=False)  # pytest keeps plugins in sets: identity hashing
 class Recorder:
     """The enabled plugin: counts reports, emits failures as they happen and the verdict last.
 
