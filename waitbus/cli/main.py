@@ -22,6 +22,8 @@ COMMANDS = (
     "tail",
     "status",
     "demo",
+    "swarm-demo",
+    "top",
 )
 
 

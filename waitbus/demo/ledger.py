@@ -1,0 +1,61 @@
+"""The swarm supervisor's own subscription: every event of the run, awaited with bounds."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+
+from waitbus.consumers.feed import Feed
+from waitbus.demo.agent import run_filter
+from waitbus.event import Event
+from waitbus.paths import StatePaths
+
+
+class Ledger:
+    """Records the run's agent-lane events in delivery order; `until` waits on a condition."""
+
+    def __init__(self, paths: StatePaths, run: str, *, cursor: int) -> None:
+        self.feed = Feed(paths, run_filter(run), cursor=cursor)
+        self.events: list[Event] = []
+        self._changed = asyncio.Condition()
+        self._task: asyncio.Task[None] | None = None
+
+    def __repr__(self) -> str:
+        return f"<Ledger events={len(self.events)} cursor={self.feed.cursor}>"
+
+    async def start(self, timeout_s: float) -> None:
+        """Subscribe and return once the daemon says the subscription is live."""
+        self._task = asyncio.create_task(self._pump())
+        live = asyncio.create_task(self.feed.live.wait())
+        async with asyncio.timeout(timeout_s):
+            await asyncio.wait({live, self._task}, return_when=asyncio.FIRST_COMPLETED)
+        if self._task.done():
+            live.cancel()
+            self._task.result()
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    def of(self, type_: str, **fields: object) -> list[Event]:
+        """Recorded events of `type_` whose fields include every given key and value."""
+        return [e for e in self.events
+                if e.type == type_ and all(e.fields.get(k) == v for k, v in fields.items())]
+
+    async def until(self, ready: Callable[[], bool], timeout_s: float) -> bool:
+        """Wait until `ready()` holds (re-checked on each new event); False after `timeout_s`."""
+        try:
+            async with asyncio.timeout(timeout_s), self._changed:
+                await self._changed.wait_for(ready)
+        except TimeoutError:
+            return False
+        return True
+
+    async def _pump(self) -> None:
+        async for event in self.feed:
+            async with self._changed:
+                self.events.append(event)
+                self._changed.notify_all()

@@ -1,0 +1,191 @@
+"""`waitbus swarm-demo`: agent processes on one bus; a seed wakes them, a death is noticed."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from waitbus.demo import agent, processes
+from waitbus.demo.ledger import Ledger
+from waitbus.demo.swarm_checks import SwarmResult, check
+from waitbus.errors import UsageError
+from waitbus.event import Conclusion, Event
+from waitbus.paths import StatePaths, resolve
+from waitbus.sources import emitter
+
+Report = Callable[[str], None]
+MAX_AGENTS = 64
+
+
+@dataclass
+class Child:
+    """One agent process the supervisor started."""
+
+    name: str
+    proc: subprocess.Popen[bytes]
+    log: Path
+    status: int | None = None
+
+
+@dataclass
+class Swarm:
+    """The supervisor: starts the bus and the agents, drives the run, and checks it."""
+
+    root: Path
+    report: Report
+    count: int
+    victim: int
+    timeout_s: float
+    run: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    children: list[Child] = field(default_factory=list)
+
+    @property
+    def paths(self) -> StatePaths:
+        return resolve(self.root / "state")
+
+    async def drive(self, ledger: Ledger, before_kill: Callable[[str], None] | None,
+                    result: SwarmResult) -> None:
+        """The run's phases in order; each waits on events, with a bound."""
+        self._spawn()
+        if not await self._phase(ledger, agent.READY, {}, self.count, "reported ready", result):
+            return
+        self.report(f"{self.count} agents subscribed")
+        seed = self._emit(agent.SEED, "swarm")
+        result.seed = seed
+        if not await self._phase(ledger, agent.REACTION, {"seed": seed.cursor}, self.count,
+                                 f"reacted to seed #{seed.cursor}", result):
+            return
+        self.report(f"seed #{seed.cursor} woke {self.count}/{self.count} agents; each reacted")
+        victim = self.children[self.victim]
+        if before_kill is not None:
+            await asyncio.to_thread(before_kill, victim.name)
+        await self._kill(victim, result)
+        failure = self._emit(agent.FAILED, victim.name, Conclusion.FAILURE,
+                             pid=victim.proc.pid)
+        result.failure = failure
+        if not await self._phase(ledger, agent.ACK, {"failure": failure.cursor}, self.count - 1,
+                                 f"noticed failure #{failure.cursor}", result):
+            return
+        self.report(f"failure #{failure.cursor} of {victim.name} noticed by "
+                    f"{self.count - 1}/{self.count - 1} survivors")
+        await self._stop_all(ledger, result)
+
+    async def _phase(self, ledger: Ledger, type_: str, fields: dict[str, object], want: int,
+                     what: str, result: SwarmResult) -> bool:
+        def done() -> bool:
+            return len({e.subject for e in ledger.of(type_, **fields)}) >= want
+
+        if await ledger.until(done, self.timeout_s):
+            return True
+        got = len({e.subject for e in ledger.of(type_, **fields)})
+        result.problems.append(f"only {got} of {want} agents {what} within {self.timeout_s:g} s"
+                               f"{self._logs()}")
+        return False
+
+    def _spawn(self) -> None:
+        for n in range(1, self.count + 1):
+            name = f"agent-{n}"
+            log = self.root / f"{name}.log"
+            argv = [sys.executable, "-m", "waitbus.demo.agent", "--state-dir",
+                    str(self.paths.root), "--run", self.run, "--name", name,
+                    "--lifetime", str(self.timeout_s * 4)]
+            with open(log, "wb") as handle:
+                proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                                        stdout=subprocess.DEVNULL, stderr=handle)
+            self.children.append(Child(name, proc, log))
+        self.report(f"started {self.count} agent processes (run {self.run})")
+
+    async def _kill(self, victim: Child, result: SwarmResult) -> None:
+        victim.proc.send_signal(signal.SIGKILL)
+        victim.status = await asyncio.to_thread(victim.proc.wait, self.timeout_s)
+        result.killed = victim.name
+        self.report(f"killed {victim.name} (pid {victim.proc.pid}) with SIGKILL")
+
+    async def _stop_all(self, ledger: Ledger, result: SwarmResult) -> None:
+        stop = self._emit(agent.STOP, "swarm")
+        for child in self.children:
+            if child.status is None:
+                try:
+                    child.status = await asyncio.to_thread(child.proc.wait, self.timeout_s)
+                except subprocess.TimeoutExpired:
+                    result.problems.append(f"{child.name} did not exit after the stop event")
+        await ledger.until(lambda: bool(ledger.of(agent.STOP)), self.timeout_s)
+        result.stop = stop
+
+    def _emit(self, type_: str, subject: str, conclusion: Conclusion | None = None,
+              **fields: int) -> Event:
+        item = emitter.draft(agent.LANE, type_, subject=subject, conclusion=conclusion,
+                             fields={"run": self.run, **fields})
+        return emitter.append(self.paths, item)
+
+    def _logs(self) -> str:
+        tails = []
+        for child in self.children:
+            text = child.log.read_text(errors="replace").strip() if child.log.exists() else ""
+            if text:
+                tails.append(f"\n  {child.name}: {text.splitlines()[-1]}")
+        return "".join(tails)
+
+    def cleanup(self) -> None:
+        for child in self.children:
+            if child.proc.poll() is None:
+                child.proc.send_signal(signal.SIGTERM)
+                try:
+                    child.proc.wait(self.timeout_s)
+                except subprocess.TimeoutExpired:
+                    child.proc.kill()
+                    child.proc.wait()
+
+
+def run(report: Report, *, agents: int = 5, kill: int | None = None,
+        before_kill: Callable[[str], None] | None = None, timeout_s: float = 30.0) -> SwarmResult:
+    """Run the swarm in a fresh temporary directory and remove it afterwards.
+
+    `kill` is the 1-based number of the agent to kill (default: the last one); `before_kill`
+    is called (in a worker thread) with the victim's name just before the kill.
+    """
+    if not 2 <= agents <= MAX_AGENTS:
+        msg = f"--agents {agents}: give 2 to {MAX_AGENTS} (one dies, the others must notice)"
+        raise UsageError(msg)
+    victim = agents if kill is None else kill
+    if not 1 <= victim <= agents:
+        msg = f"--kill {victim}: give an agent number from 1 to {agents}"
+        raise UsageError(msg)
+    swarm = Swarm(Path(tempfile.mkdtemp(prefix="waitbus-swarm-")), report, agents, victim - 1,
+                  timeout_s)
+    result = SwarmResult(agents=agents)
+    daemon = None
+    try:
+        report(f"state directory {swarm.paths.root} (temporary)")
+        daemon = processes.start(processes.waitbus_argv(swarm.paths.root, "serve"),
+                                 ready="serving", stream="stdout")
+        report(f"daemon started (pid {daemon.pid})")
+        asyncio.run(_supervise(swarm, before_kill, result))
+    except processes.ChildFailed as exc:
+        result.problems.append(str(exc))
+    finally:
+        swarm.cleanup()
+        if daemon is not None and processes.stop(daemon) != 0:
+            result.problems.append("the daemon did not exit cleanly on SIGTERM")
+        shutil.rmtree(swarm.root, ignore_errors=True)
+    return result
+
+
+async def _supervise(swarm: Swarm, before_kill: Callable[[str], None] | None,
+                     result: SwarmResult) -> None:
+    ledger = Ledger(swarm.paths, swarm.run, cursor=0)
+    try:
+        await ledger.start(swarm.timeout_s)
+        await swarm.drive(ledger, before_kill, result)
+    finally:
+        await ledger.close()
+    statuses = {child.name: child.status for child in swarm.children}
+    check(swarm.paths, swarm.run, ledger.events, statuses, result)
