@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from waitbus.paths import StatePaths, resolve
 
@@ -16,3 +17,5 @@ class Settings:
     max_queue_frames: int = 4096
     # Rows read from the store per batch, for live fan-out and for replay.
     batch_rows: int = 512
+    # The Docker engine socket to follow (`serve --docker`); None leaves the docker source off.
+    docker_socket: Path | None = None

@@ -9,4 +9,8 @@ from waitbus.sources.base import Source
 def builtin(settings: Settings) -> list[Source]:
     """Every built-in source that `settings` enables, ready for the daemon to run."""
     sources: list[Source] = []
+    if settings.docker_socket is not None:
+        from waitbus.sources.docker_events import DockerEvents
+
+        sources.append(DockerEvents(settings.docker_socket))
     return sources

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
+from pathlib import Path
 
 from waitbus.cli.state import paths_from
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    sub.add_parser("serve", help="run the daemon in the foreground")
+    parser = sub.add_parser("serve", help="run the daemon in the foreground")
+    parser.add_argument(
+        "--docker", nargs="?", const="", default=None, metavar="SOCKET",
+        help="follow the Docker engine's container events (socket: $DOCKER_HOST if it is "
+        "unix://, else /var/run/docker.sock); off unless given")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -24,8 +30,19 @@ def run(args: argparse.Namespace) -> int:
               flush=True)
         notify_ready()
 
-    settings = Settings(paths=paths_from(args))
+    settings = Settings(paths=paths_from(args), docker_socket=_docker_socket(args.docker))
     daemon = Daemon(settings, registry.builtin(settings))
     asyncio.run(daemon.serve(on_ready=ready))
     print("waitbus: stopped", file=sys.stderr)
     return 0
+
+
+def _docker_socket(flag: str | None) -> Path | None:
+    if flag is None:
+        return None
+    if flag:
+        return Path(flag.removeprefix("unix://"))
+    host = os.environ.get("DOCKER_HOST", "")
+    if host.startswith("unix://"):
+        return Path(host.removeprefix("unix://"))
+    return Path("/var/run/docker.sock")
