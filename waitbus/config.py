@@ -19,3 +19,5 @@ class Settings:
     batch_rows: int = 512
     # The Docker engine socket to follow (`serve --docker`); None leaves the docker source off.
     docker_socket: Path | None = None
+    # Files and directories the fs source watches (`serve --watch`); empty leaves it off.
+    watch_paths: tuple[Path, ...] = ()

@@ -13,4 +13,8 @@ def builtin(settings: Settings) -> list[Source]:
         from waitbus.sources.docker_events import DockerEvents
 
         sources.append(DockerEvents(settings.docker_socket))
+    if settings.watch_paths:
+        from waitbus.sources.fs import watcher
+
+        sources.append(watcher(settings.watch_paths))
     return sources

@@ -17,6 +17,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--docker", nargs="?", const="", default=None, metavar="SOCKET",
         help="follow the Docker engine's container events (socket: $DOCKER_HOST if it is "
         "unix://, else /var/run/docker.sock); off unless given")
+    parser.add_argument(
+        "--watch", action="append", default=[], metavar="PATH",
+        help="watch a file, or the entries directly in a directory, for writes, creates, "
+        "deletes and moves (repeatable)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -30,7 +34,8 @@ def run(args: argparse.Namespace) -> int:
               flush=True)
         notify_ready()
 
-    settings = Settings(paths=paths_from(args), docker_socket=_docker_socket(args.docker))
+    settings = Settings(paths=paths_from(args), docker_socket=_docker_socket(args.docker),
+                        watch_paths=_watch_paths(args.watch))
     daemon = Daemon(settings, registry.builtin(settings))
     asyncio.run(daemon.serve(on_ready=ready))
     print("waitbus: stopped", file=sys.stderr)
@@ -46,3 +51,16 @@ def _docker_socket(flag: str | None) -> Path | None:
     if host.startswith("unix://"):
         return Path(host.removeprefix("unix://"))
     return Path("/var/run/docker.sock")
+
+
+def _watch_paths(flags: list[str]) -> tuple[Path, ...]:
+    from waitbus.errors import UsageError
+
+    paths = []
+    for flag in flags:
+        path = Path(flag).expanduser().absolute()
+        if not path.exists():
+            msg = f"--watch {flag}: no such file or directory; create it or fix the path"
+            raise UsageError(msg)
+        paths.append(path)
+    return tuple(dict.fromkeys(paths))
