@@ -24,6 +24,7 @@ COMMANDS = (
     "demo",
     "swarm-demo",
     "top",
+    "verify",
 )
 
 
