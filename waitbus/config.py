@@ -21,3 +21,12 @@ class Settings:
     docker_socket: Path | None = None
     # Files and directories the fs source watches (`serve --watch`); empty leaves it off.
     watch_paths: tuple[Path, ...] = ()
+    # The webhook listener's port on 127.0.0.1 (`serve --listen-port`); 0 picks a free one,
+    # None leaves the listener off.
+    listen_port: int | None = 9000
+    # A webhook body over this many bytes gets 413 before it is read.
+    webhook_max_body_bytes: int = 1024 * 1024
+    # A webhook request line and headers over this many bytes get 431.
+    webhook_max_header_bytes: int = 16 * 1024
+    # A webhook request must arrive whole within this, or it gets 408 and is disconnected.
+    webhook_request_timeout_s: float = 10.0

@@ -17,4 +17,8 @@ def builtin(settings: Settings) -> list[Source]:
         from waitbus.sources.fs import watcher
 
         sources.append(watcher(settings.watch_paths))
+    if settings.listen_port is not None:
+        from waitbus.sources.webhook.routes import listener
+
+        sources.append(listener(settings, settings.listen_port))
     return sources

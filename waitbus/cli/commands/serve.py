@@ -7,8 +7,12 @@ import asyncio
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from waitbus.cli.state import paths_from
+
+if TYPE_CHECKING:
+    from waitbus.sources.base import Source
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -21,6 +25,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--watch", action="append", default=[], metavar="PATH",
         help="watch a file, or the entries directly in a directory, for writes, creates, "
         "deletes and moves (repeatable)")
+    parser.add_argument(
+        "--listen-port", default="9000", metavar="PORT|off",
+        help="webhook listener port on 127.0.0.1 (default 9000; 0 picks a free port and "
+        "prints it; off disables the listener)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -35,11 +43,34 @@ def run(args: argparse.Namespace) -> int:
         notify_ready()
 
     settings = Settings(paths=paths_from(args), docker_socket=_docker_socket(args.docker),
-                        watch_paths=_watch_paths(args.watch))
-    daemon = Daemon(settings, registry.builtin(settings))
+                        watch_paths=_watch_paths(args.watch),
+                        listen_port=_listen_port(args.listen_port))
+    sources = registry.builtin(settings)
+    _announce_listener(sources)
+    daemon = Daemon(settings, sources)
     asyncio.run(daemon.serve(on_ready=ready))
     print("waitbus: stopped", file=sys.stderr)
     return 0
+
+
+def _listen_port(flag: str) -> int | None:
+    from waitbus.errors import UsageError
+
+    if flag == "off":
+        return None
+    if not flag.isdigit() or int(flag) > 65535:
+        msg = f"--listen-port {flag!r}: give a port from 0 to 65535 (0 picks one), or off"
+        raise UsageError(msg)
+    return int(flag)
+
+
+def _announce_listener(sources: list[Source]) -> None:
+    from waitbus.sources.webhook.http import Listener
+
+    for source in sources:
+        if isinstance(source, Listener):
+            source.on_listening = lambda url: print(f"waitbus: webhook listener on {url}",
+                                                    flush=True)
 
 
 def _docker_socket(flag: str | None) -> Path | None:

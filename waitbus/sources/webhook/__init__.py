@@ -1,0 +1,1 @@
+"""Webhook sources: one HTTP listener on loopback, with a route per sender."""

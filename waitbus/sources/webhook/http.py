@@ -1,0 +1,244 @@
+"""The webhook listener: HTTP/1.1 on loopback, parsed by h11, with limits on size and time."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import http
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import h11
+
+from waitbus.errors import WaitbusError
+from waitbus.event import dump_json
+from waitbus.sources.base import Sink
+from waitbus.sources.webhook.exchange import Reply, Request
+
+log = logging.getLogger(__name__)
+HOST = "127.0.0.1"
+READ_CHUNK_BYTES = 65536
+# A route gets the whole request and the time it arrived (ns) and returns the reply.
+Route = Callable[[Request, int], Reply]
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """What one request may take before it is refused."""
+
+    max_body_bytes: int = 1024 * 1024
+    max_header_bytes: int = 16 * 1024
+    request_timeout_s: float = 10.0
+    max_connections: int = 64
+
+
+DEFAULT_LIMITS = Limits()
+
+
+class Listener:
+    """A `Source` serving webhook routes on 127.0.0.1; every body is checked before it is stored."""
+
+    name = "webhook"
+
+    def __init__(self, port: int, routes: Mapping[str, Route], limits: Limits = DEFAULT_LIMITS,
+                 on_listening: Callable[[str], None] | None = None) -> None:
+        self.port = port
+        self.routes = dict(routes)
+        self.limits = limits
+        self.on_listening = on_listening
+        self.url: str | None = None
+        self._connections: set[asyncio.Task[None]] = set()
+
+    def __repr__(self) -> str:
+        where = self.url or f"{HOST}:{self.port} (not listening)"
+        return f"<Listener {where} routes={sorted(self.routes)} open={len(self._connections)}>"
+
+    async def run(self, sink: Sink) -> None:
+        """Serve until cancelled; a port that cannot be bound is logged and ends the source."""
+        try:
+            server = await asyncio.start_server(
+                lambda r, w: self._on_connection(sink, r, w), HOST, self.port)
+        except OSError as exc:
+            log.warning("webhook listener cannot listen on %s:%d (%s); choose another port "
+                        "with `waitbus serve --listen-port`", HOST, self.port, exc.strerror)
+            return
+        self.url = "http://{}:{}".format(*server.sockets[0].getsockname()[:2])
+        log.info("webhook listener on %s", self.url)
+        if self.on_listening is not None:
+            self.on_listening(self.url)
+        try:
+            await asyncio.Event().wait()
+        finally:
+            server.close()
+            for task in (*self._connections,):
+                task.cancel()
+            await asyncio.gather(*self._connections, return_exceptions=True)
+
+    async def _on_connection(self, sink: Sink, reader: asyncio.StreamReader,
+                             writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        if len(self._connections) >= self.limits.max_connections:
+            writer.close()
+            return
+        self._connections.add(task)
+        try:
+            await _Connection(self, sink, reader, writer).serve()
+        except (ConnectionError, TimeoutError):
+            pass  # the client went away or stopped reading: nothing was half-stored
+        finally:
+            self._connections.discard(task)
+            writer.close()
+            with contextlib.suppress(Exception):
+                await writer.wait_closed()
+
+
+class _Refusal(Exception):
+    """A request refused before its route ran; the connection closes after the reply."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class _Connection:
+    """One client connection: requests in turn, each whole within the time limit."""
+
+    def __init__(self, listener: Listener, sink: Sink, reader: asyncio.StreamReader,
+                 writer: asyncio.StreamWriter) -> None:
+        self.routes = listener.routes
+        self.limits = listener.limits
+        self.sink = sink
+        self.reader = reader
+        self.writer = writer
+        self.conn = h11.Connection(h11.SERVER,
+                                   max_incomplete_event_size=self.limits.max_header_bytes)
+        self.received_any = False
+
+    async def serve(self) -> None:
+        while True:
+            self.received_any = False
+            try:
+                async with asyncio.timeout(self.limits.request_timeout_s):
+                    request = await self._read_request()
+            except TimeoutError:
+                if self.received_any:
+                    await self._send(408, "the request did not arrive whole in "
+                                          f"{self.limits.request_timeout_s:g} s", close=True)
+                return
+            except _Refusal as refusal:
+                await self._send(refusal.status, str(refusal), close=True)
+                return
+            if request is None:
+                return
+            reply = self._answer(request)
+            await self._send(reply.status, reply.message, close=False)
+            if self.conn.our_state is not h11.DONE or self.conn.their_state is not h11.DONE:
+                return
+            self.conn.start_next_cycle()
+
+    async def _read_request(self) -> Request | None:
+        head: h11.Request | None = None
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            try:
+                event = self.conn.next_event()
+            except h11.RemoteProtocolError as exc:
+                raise _Refusal(exc.error_status_hint, f"bad HTTP request: {exc}") from None
+            if event is h11.NEED_DATA:
+                await self._receive()
+            elif isinstance(event, h11.Request):
+                head = event
+                self._check_head(event)
+            elif isinstance(event, h11.Data):
+                size += len(event.data)
+                if size > self.limits.max_body_bytes:
+                    raise _Refusal(413, self._too_large())
+                chunks.append(bytes(event.data))
+            elif isinstance(event, h11.EndOfMessage):
+                assert head is not None
+                return _request(head, b"".join(chunks))
+            elif isinstance(event, h11.ConnectionClosed):
+                return None
+
+    async def _receive(self) -> None:
+        if self.conn.they_are_waiting_for_100_continue:
+            go_on = h11.InformationalResponse(status_code=100, headers=[])
+            self.writer.write(self.conn.send(go_on) or b"")
+        data = await self.reader.read(READ_CHUNK_BYTES)
+        self.received_any = self.received_any or bool(data)
+        self.conn.receive_data(data)
+
+    def _check_head(self, head: h11.Request) -> None:
+        path = head.target.decode("ascii", "replace").partition("?")[0]
+        if path not in self.routes:
+            known = ", ".join(sorted(self.routes))
+            raise _Refusal(404, f"no webhook route {path!r}; routes: {known}")
+        if head.method != b"POST":
+            raise _Refusal(405, f"{path} takes POST only")
+        headers = _headers(head)
+        media = headers.get("content-type", "").partition(";")[0].strip().lower()
+        if media != "application/json":
+            raise _Refusal(415, f"content type {media or 'none'!r} is not application/json; "
+                                "set the sender's content type to application/json")
+        length = headers.get("content-length")
+        if length is not None and int(length) > self.limits.max_body_bytes:
+            raise _Refusal(413, self._too_large())
+
+    def _too_large(self) -> str:
+        return f"body is over the {self.limits.max_body_bytes}-byte limit"
+
+    def _answer(self, request: Request) -> Reply:
+        route = self.routes[request.path]
+        try:
+            reply = route(request, time.time_ns())
+        except Exception:
+            log.exception("webhook route %s failed on a request", request.path)
+            return Reply(500, "the route failed on this body; nothing was stored")
+        new = 0
+        try:
+            for draft in reply.drafts:
+                new += self.sink.append(draft)[1]
+        except WaitbusError as exc:
+            return Reply(503, f"the store refused the event ({exc}); deliver it again later")
+        log.info("webhook %s %d: %s (%d new of %d)", request.path, reply.status, reply.message,
+                 new, len(reply.drafts))
+        if reply.drafts and not new:
+            return Reply(reply.status, f"{reply.message} (a redelivery: already stored)")
+        return Reply(reply.status, reply.message)
+
+    async def _send(self, status: int, message: str, *, close: bool) -> None:
+        if self.conn.our_state not in (h11.IDLE, h11.SEND_RESPONSE):
+            return
+        key = "message" if status < 400 else "error"
+        payload = (dump_json({key: message}) + "\n").encode()
+        headers = [("content-type", "application/json"), ("content-length", str(len(payload)))]
+        if close:
+            headers.append(("connection", "close"))
+        reason = http.HTTPStatus(status).phrase.encode() if status in _STATUSES else b""
+        data = self.conn.send(h11.Response(status_code=status, headers=headers, reason=reason))
+        data = (data or b"") + (self.conn.send(h11.Data(data=payload)) or b"")
+        data += self.conn.send(h11.EndOfMessage()) or b""
+        self.writer.write(data)
+        async with asyncio.timeout(self.limits.request_timeout_s):
+            await self.writer.drain()
+
+
+_STATUSES = frozenset(int(s) for s in http.HTTPStatus)
+
+
+def _headers(head: h11.Request) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for name, value in head.headers:
+        key = name.decode("ascii", "replace")
+        text = value.decode("latin-1")
+        headers[key] = f"{headers[key]}, {text}" if key in headers else text
+    return headers
+
+
+def _request(head: h11.Request, content: bytes) -> Request:
+    path = head.target.decode("ascii", "replace").partition("?")[0]
+    return Request(head.method.decode("ascii", "replace"), path, _headers(head), content)
