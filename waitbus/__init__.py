@@ -8,6 +8,7 @@ a daemon (`waitbus serve`) fans them out over a private AF_UNIX socket. Start wi
 from waitbus.api import aemit, asubscribe, await_for, emit, subscribe, wait_for
 from waitbus.errors import NotRunning, UsageError, WaitbusError, WaitTimeout
 from waitbus.event import Conclusion, Event
+from waitbus.messaging import arequest, arespond, request, respond
 
 __all__ = [
     "Conclusion",
@@ -17,9 +18,13 @@ __all__ = [
     "WaitTimeout",
     "WaitbusError",
     "aemit",
+    "arequest",
+    "arespond",
     "asubscribe",
     "await_for",
     "emit",
+    "request",
+    "respond",
     "subscribe",
     "wait_for",
 ]

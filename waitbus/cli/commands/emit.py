@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from waitbus.cli.output import json_line, line
 from waitbus.cli.state import paths_from
 from waitbus.errors import UsageError
-from waitbus.event import JSON, Conclusion
+from waitbus.event import JSON, Conclusion, Draft, Event
+from waitbus.paths import StatePaths
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("emit", help="commit one event and wake the daemon")
-    p.add_argument("--source", required=True, help="where the event comes from, e.g. agent")
-    p.add_argument("--type", required=True, help="what kind of event, e.g. build_finished")
+    p.add_argument("--source", help="where the event comes from, e.g. ci (required unless "
+                   "the agent flags below make it an agent message)")
+    p.add_argument("--type", help="what kind of event, e.g. build_finished (required, as "
+                   "--source)")
     p.add_argument("--id", dest="delivery_id", help="idempotency key: re-emitting it is a no-op")
     p.add_argument("--subject", help="what it is about: owner/repo, a container, a path")
     p.add_argument("--conclusion", choices=[c.value for c in Conclusion])
@@ -24,17 +28,88 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    '--field branch=\'"main"\' (repeatable)')
     p.add_argument("--payload", metavar="@FILE|-", help="raw payload from a file or stdin")
     p.add_argument("--json", action="store_true", help="print the stored event as JSON")
+    agent = p.add_argument_group(
+        "agent messages", "any of these makes the event an agent message (source agent, "
+        "type message)")
+    agent.add_argument("--to", metavar="NAME", help='the inbox it is for; "*" for every inbox')
+    agent.add_argument("--from", dest="sender", metavar="NAME",
+                       help="who sends it (default: $WAITBUS_AGENT)")
+    agent.add_argument("--body", help="the message text")
+    agent.add_argument("--thread", metavar="ID", help="the conversation it belongs to")
+    agent.add_argument("--correlation", metavar="ID", help="ties a request to its replies")
+    agent.add_argument("--reply-to", metavar="CURSOR|ID",
+                       help="answer this message: to its sender, with its thread and "
+                       "correlation")
 
 
 def run(args: argparse.Namespace) -> int:
     from waitbus.sources import emitter
 
-    item = emitter.draft(args.source, args.type, subject=args.subject,
-                         conclusion=args.conclusion, fields=parse_fields(args.field),
-                         payload=_payload(args.payload), delivery_id=args.delivery_id)
-    event = emitter.append(paths_from(args).ensure(), item)
+    paths = paths_from(args).ensure()
+    if _is_message(args):
+        item = _message(args, paths)
+    else:
+        if args.source is None or args.type is None:
+            msg = ("give --source and --type (for example --source ci --type build_finished), "
+                   "or --to/--body for an agent message")
+            raise UsageError(msg)
+        item = emitter.draft(args.source, args.type, subject=args.subject,
+                             conclusion=args.conclusion, fields=parse_fields(args.field),
+                             payload=_payload(args.payload), delivery_id=args.delivery_id)
+    event = emitter.append(paths, item)
     print(json_line(event) if args.json else line(event))
     return 0
+
+
+_AGENT_FLAGS = ("to", "sender", "body", "thread", "correlation", "reply_to")
+
+
+def _is_message(args: argparse.Namespace) -> bool:
+    return any(getattr(args, name) is not None for name in _AGENT_FLAGS)
+
+
+def _message(args: argparse.Namespace, paths: StatePaths) -> Draft:
+    from waitbus.sources import agents
+
+    if args.source not in (None, agents.SOURCE) or args.type not in (None, agents.TYPE):
+        msg = (f"--to, --from, --body, --thread, --correlation and --reply-to make an "
+               f"{agents.SOURCE}/{agents.TYPE} event; drop --source/--type or set them to "
+               f"{agents.SOURCE} and {agents.TYPE}")
+        raise UsageError(msg)
+    sender = args.sender or os.environ.get("WAITBUS_AGENT") or None
+    request = _request(paths, args.reply_to) if args.reply_to is not None else None
+    thread, correlation = args.thread, args.correlation
+    to = args.to
+    if request is not None:
+        reply = agents.reply(request, "", sender=sender)
+        to = to or reply.fields["to"]
+        sender = sender or _optional(reply.fields["from"])
+        thread = thread or reply.fields["thread"]
+        correlation = correlation or reply.fields["correlation"]
+    if to is None:
+        msg = 'an agent message needs --to NAME ("*" for every inbox) or --reply-to'
+        raise UsageError(msg)
+    return agents.message(
+        str(to), args.body or "", sender=sender, thread=_optional(thread),
+        correlation=_optional(correlation),
+        reply_to=None if request is None else request.delivery_id,
+        conclusion=args.conclusion, extra=parse_fields(args.field),
+        delivery_id=args.delivery_id, subject=args.subject, payload=_payload(args.payload))
+
+
+def _optional(value: JSON) -> str | None:
+    return None if value is None else str(value)
+
+
+def _request(paths: StatePaths, ref: str) -> Event:
+    from waitbus.store.store import Store
+
+    with Store(paths) as store:
+        found = store.get(int(ref)) if ref.isdigit() else store.get_by_delivery(ref)
+    if found is None:
+        msg = f"--reply-to {ref}: no event with that cursor or delivery id"
+        raise UsageError(msg)
+    return found
 
 
 def parse_fields(items: list[str]) -> dict[str, JSON]:

@@ -5,11 +5,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
+from typing import TYPE_CHECKING
 
 from waitbus.cli.durations import is_duration, seconds
 from waitbus.cli.exits import Exit, table
 from waitbus.cli.output import json_line, line
 from waitbus.cli.state import paths_from, process_started_ns, reconnect_s
+
+if TYPE_CHECKING:
+    from waitbus.consumers.wait import Goal
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -30,6 +34,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--timeout", metavar="DURATION", help="give up after 30s, 5m, 1h (exit 124)")
     p.add_argument("--since", metavar="CURSOR|DURATION",
                    help="also consider events after this cursor, or received in the last 10m")
+    p.add_argument("--inbox", metavar="NAME",
+                   help='an agent message to NAME or to everyone ("*")')
+    p.add_argument("--correlation", metavar="ID",
+                   help="an agent message carrying this correlation id (add --since CURSOR "
+                   "with the request's cursor to skip the request itself)")
     p.add_argument("--json", action="store_true", help="print matching events as JSON lines")
 
 
@@ -38,7 +47,10 @@ def run(args: argparse.Namespace) -> int:
     from waitbus.consumers.feed import start_cursor
     from waitbus.consumers.wait import reach
 
-    goal = goal_of(args.match, source=args.source, all_of=args.all_of, any_of=args.any_of)
+    if args.inbox is not None or args.correlation is not None:
+        goal = _agent_goal(args)
+    else:
+        goal = goal_of(args.match, source=args.source, all_of=args.all_of, any_of=args.any_of)
     timeout_s = seconds(args.timeout) if args.timeout else None
     paths = paths_from(args)
     cursor = start_cursor(paths, *_since(args.since))
@@ -47,6 +59,25 @@ def run(args: argparse.Namespace) -> int:
     for event in outcome.events:
         print(json_line(event) if args.json else line(event), flush=True)
     return Exit.FAILED if outcome.failed else Exit.MATCHED
+
+
+def _agent_goal(args: argparse.Namespace) -> Goal:
+    from waitbus.consumers.wait import Goal
+    from waitbus.errors import UsageError
+    from waitbus.match import parse_clause
+    from waitbus.sources import agents
+
+    if args.all_of or args.any_of or args.source not in (None, agents.SOURCE):
+        msg = ("--inbox and --correlation wait for agent messages: narrow them with --match, "
+               "not with --all-of, --any-of or another --source")
+        raise UsageError(msg)
+    also = tuple(parse_clause(text) for text in args.match)
+    if args.correlation is not None:
+        correlated = agents.correlated(args.correlation, also=also)
+        if args.inbox is None:
+            return Goal((correlated,))
+        also = correlated.clauses[1:]
+    return Goal(agents.inbox(args.inbox, also=also).matches_)
 
 
 def _since(text: str | None) -> tuple[int | None, int | None]:
