@@ -1,4 +1,4 @@
-"""The sources a daemon runs: the built-ins its settings enable (plugins join later)."""
+"""The sources a daemon runs: the built-ins its settings enable, then trusted plugins."""
 
 from __future__ import annotations
 
@@ -22,3 +22,10 @@ def builtin(settings: Settings) -> list[Source]:
 
         sources.append(listener(settings, settings.listen_port))
     return sources
+
+
+def enabled(settings: Settings) -> list[Source]:
+    """The built-ins `settings` enables, then every installed plugin that may load."""
+    from waitbus.sources import plugins
+
+    return [*builtin(settings), *plugins.load(settings)]

@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     settings = Settings(paths=paths_from(args), docker_socket=_docker_socket(args.docker),
                         watch_paths=_watch_paths(args.watch),
                         listen_port=_listen_port(args.listen_port))
-    sources = registry.builtin(settings)
+    sources = registry.enabled(settings)
     _announce_listener(sources)
     daemon = Daemon(settings, sources)
     asyncio.run(daemon.serve(on_ready=ready))
