@@ -28,6 +28,6 @@ fi
 export SOURCE_DATE_EPOCH
 
 # uv builds the sdist, then the wheel from that sdist, as installers would.
-uv build --quiet --no-sources --require-hashes \
+uv build --quiet --no-sources --require-hashes --no-create-gitignore \
     --build-constraints "$tree/packaging/release/build-constraints.txt" \
     --out-dir "$out" "$tree"
