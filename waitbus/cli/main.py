@@ -25,6 +25,7 @@ COMMANDS = (
     "swarm-demo",
     "top",
     "verify",
+    "sources",
 )
 
 
