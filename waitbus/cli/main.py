@@ -22,9 +22,15 @@ COMMANDS = (
     "tail",
     "status",
     "demo",
+    "mcp",
     "swarm-demo",
     "top",
     "verify",
+    "install-systemd",
+    "uninstall-systemd",
+    "install-launchd",
+    "uninstall-launchd",
+    "secret",
     "sources",
 )
 

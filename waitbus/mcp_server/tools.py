@@ -1,0 +1,263 @@
+"""The MCP tools: wait, events, get_event, emit and status, over the bus's own library calls."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import cast
+
+from waitbus.api import goal_of
+from waitbus.consumers.feed import start_cursor
+from waitbus.consumers.feed import status as daemon_status
+from waitbus.consumers.wait import Goal, Outcome, reach
+from waitbus.errors import NotRunning, UsageError, WaitTimeout
+from waitbus.event import JSON, Event, JSONObject, dump_json
+from waitbus.match import Match, parse_clause
+from waitbus.mcp_server import schemas, uris
+from waitbus.mcp_server.schemas import Schema
+from waitbus.mcp_server.state import Bus
+from waitbus.mcp_server.views import cursor_of, event_view, payload_view, summary
+from waitbus.sources import agents, emitter
+
+log = logging.getLogger(__name__)
+Progress = Callable[[str], Awaitable[None]]
+_SCAN_ROWS = 10_000
+_BATCH_ROWS = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A tool's result: one trusted summary line and the structured (untrusted) data."""
+
+    summary: str
+    data: JSONObject
+
+
+@dataclass(frozen=True, slots=True)
+class ToolSpec:
+    name: str
+    description: str
+    input_schema: Schema
+    output_schema: Schema
+    run: Callable[[Bus, JSONObject, Progress], Awaitable[Reply]]
+    read_only: bool = True
+    idempotent: bool = True
+
+
+async def wait(bus: Bus, args: JSONObject, progress: Progress) -> Reply:
+    timeout_s = min(float(cast(float, args.get("timeout_s", schemas.MAX_WAIT_S))),
+                    schemas.MAX_WAIT_S)
+    since = args.get("since")
+    started = time.monotonic()
+    if args.get("sha") is not None:
+        return await _settle(bus, args, timeout_s, started)
+    goal = _goal(args)
+    cursor = cursor_of(since, "since") if since is not None else start_cursor(bus.paths)
+    live = asyncio.Event()
+    started = time.monotonic()
+
+    async def announce() -> None:
+        await live.wait()
+        try:
+            await progress(f"live: waiting for events after cursor {cursor}")
+        except Exception:  # a client that left cannot be told; the wait itself decides
+            log.debug("could not report progress", exc_info=True)
+
+    # Owned by this call: cancelled on every way out, and it never raises.
+    announcer = asyncio.create_task(announce())
+    try:
+        outcome = await reach(goal, bus.paths, cursor=cursor, timeout_s=timeout_s,
+                              reconnect_s=bus.reconnect_s, on_live=lambda _c: live.set())
+    except WaitTimeout as exc:
+        return _timed_out(exc, started)
+    finally:
+        announcer.cancel()
+    return _reached(outcome, started)
+
+
+def _reached(outcome: Outcome, started: float) -> Reply:
+    verdict = "failed" if outcome.failed else "matched"
+    return Reply(f"{verdict}: {', '.join(summary(e) for e in outcome.events)}",
+                 {"outcome": verdict, "events": [event_view(e) for e in outcome.events],
+                  "cursor": str(outcome.cursor),
+                  "waited_s": round(time.monotonic() - started, 3)})
+
+
+def _timed_out(exc: WaitTimeout, started: float) -> Reply:
+    return Reply(f"timed out after {exc.timeout_s:g} s; call again with since {exc.cursor} "
+                 "to resume",
+                 {"outcome": "timed_out", "events": [], "cursor": str(exc.cursor),
+                  "waited_s": round(time.monotonic() - started, 3)})
+
+
+def _goal(args: JSONObject) -> Goal:
+    inbox, correlation = _text(args, "inbox"), _text(args, "correlation")
+    clauses = _strings(args, "match")
+    if inbox is None and correlation is None:
+        return goal_of(clauses, source=_text(args, "source"), all_of=_strings(args, "all_of"),
+                       any_of=_strings(args, "any_of"))
+    if args.get("all_of") or args.get("any_of") or args.get("source") not in (None, "agent"):
+        msg = "inbox and correlation wait for agent messages: narrow them with match only"
+        raise UsageError(msg)
+    also = tuple(parse_clause(text) for text in clauses)
+    if inbox is None:
+        return Goal((agents.correlated(cast(str, correlation), also=also),))
+    if correlation is not None:
+        also = (*also, parse_clause(f"fields.correlation={json.dumps(correlation)}"))
+    return Goal(agents.inbox(inbox, also=also).matches_)
+
+
+async def _settle(bus: Bus, args: JSONObject, timeout_s: float, started: float) -> Reply:
+    from waitbus.consumers import ci
+
+    if any(args.get(k) for k in ("match", "source", "all_of", "any_of", "inbox", "correlation")):
+        msg = "sha waits on a commit's CI by itself; drop match, source, all_of, any_of, inbox"
+        raise UsageError(msg)
+    repo = _text(args, "repo") or ci.repo_of_checkout()
+    since = args.get("since")
+    # A commit's earlier runs count, so without since the whole store is replayed.
+    cursor = cursor_of(since, "since") if since is not None else 0
+    try:
+        outcome = await ci.settle(repo, cast(str, args["sha"]), bus.paths, cursor=cursor,
+                                  timeout_s=timeout_s, reconnect_s=bus.reconnect_s)
+    except WaitTimeout as exc:
+        return _timed_out(exc, started)
+    return _reached(outcome, started)
+
+
+async def events(bus: Bus, args: JSONObject, _progress: Progress) -> Reply:
+    limit = int(cast(int, args.get("limit", 50)))
+    source = _text(args, "source")
+    clauses = _strings(args, "match")
+    only = goal_of(clauses, source=source).matches[0] if (clauses or source) else None
+    head = bus.store.head()
+    since = args.get("since")
+    if since is None:
+        found = [e for e in bus.store.latest(_SCAN_ROWS, source=source) if _meets(only, e)]
+        page, next_cursor = found[-limit:], head
+    else:
+        page, next_cursor = _page(bus, cursor_of(since, "since"), limit, only)
+    return Reply(f"{len(page)} event(s); next page after cursor {next_cursor}",
+                 {"events": [event_view(e) for e in page], "next_cursor": str(next_cursor),
+                  "head": str(head)})
+
+
+def _page(bus: Bus, cursor: int, limit: int, only: Match | None) -> tuple[list[Event], int]:
+    page: list[Event] = []
+    scanned = 0
+    while scanned < _SCAN_ROWS:
+        batch = bus.store.read_after(cursor, limit=_BATCH_ROWS)
+        for event in batch:
+            cursor = event.cursor
+            if _meets(only, event):
+                page.append(event)
+                if len(page) == limit:
+                    return page, cursor
+        scanned += len(batch)
+        if len(batch) < _BATCH_ROWS:
+            break
+    return page, cursor
+
+
+async def get_event(bus: Bus, args: JSONObject, _progress: Progress) -> Reply:
+    cursor = cursor_of(args.get("cursor"))
+    event = bus.store.get(cursor, payload=True)
+    if event is None:
+        msg = f"no event at cursor {cursor}; list cursors with the events tool"
+        raise UsageError(msg)
+    payload = payload_view(event)
+    note = "" if not isinstance(payload, dict) or payload["inline"] else (
+        f"; payload of {payload['size_bytes']} bytes not inlined, read {payload['raw_uri']}")
+    return Reply(f"{summary(event)}{note}", {"event": event_view(event), "payload": payload})
+
+
+async def emit(bus: Bus, args: JSONObject, _progress: Progress) -> Reply:
+    sender, to, body = cast(str, args["from"]), _text(args, "to"), _text(args, "body")
+    thread, correlation = _text(args, "thread"), _text(args, "correlation")
+    delivery_id = _text(args, "delivery_id")
+    conclusion = cast(str | None, args.get("conclusion"))
+    if args["kind"] == "message":
+        if to is None or body is None:
+            msg = 'an agent message needs `to` (a name, or "*" for every inbox) and `body`'
+            raise UsageError(msg)
+        item = agents.message(to, body, sender=sender, thread=thread, correlation=correlation,
+                              conclusion=conclusion, delivery_id=delivery_id)
+    else:
+        fields: dict[str, JSON] = {k: args[k] for k in ("from", "state", "body", "thread",
+                                                        "correlation") if k in args}
+        item = emitter.draft(agents.SOURCE, "status", subject=sender, conclusion=conclusion,
+                             fields=fields, delivery_id=delivery_id)
+    event, new = bus.store.append(item)
+    return Reply(f"emitted {summary(event)}" + ("" if new else " (already stored)"),
+                 {"cursor": str(event.cursor), "delivery_id": event.delivery_id,
+                  "received_at_ns": event.received_at, "uri": uris.event(event.cursor),
+                  "new": new})
+
+
+async def status(bus: Bus, _args: JSONObject, _progress: Progress) -> Reply:
+    head = bus.store.head()
+    feed_cursor = bus.watcher.cursor if bus.watcher is not None else head
+    daemon: JSONObject = {"running": False, "pid": None, "started_at_ns": None, "subscribers": 0}
+    sources: JSONObject = {}
+    worst = 0
+    try:
+        info = (await daemon_status(bus.paths, reconnect_s=0.0)).info
+    except NotRunning:
+        info = None
+    if info is not None:
+        subs = info.get("subscribers")
+        subs = subs if isinstance(subs, list) else []
+        lags = [s.get("lag") for s in subs if isinstance(s, dict)]
+        worst = max((lag for lag in lags if isinstance(lag, int)), default=0)
+        daemon = {"running": True, "pid": info.get("pid"),
+                  "started_at_ns": info.get("started_at"), "subscribers": len(subs)}
+        raw = info.get("sources")
+        sources = {str(k): v if isinstance(v, str) else dump_json(v)
+                   for k, v in (raw.items() if isinstance(raw, dict) else ())}
+    state = "running" if daemon["running"] else "not running (start it with `waitbus serve`)"
+    return Reply(f"daemon {state}; head cursor {head}",
+                 {"daemon": daemon, "head": str(head), "sources": sources,
+                  "lag": {"feed_cursor": str(feed_cursor),
+                          "feed_events_behind": max(0, head - feed_cursor),
+                          "max_subscriber_events_behind": worst}})
+
+
+def _meets(only: Match | None, event: Event) -> bool:
+    return only is None or only.matches(event)
+
+
+def _text(args: JSONObject, key: str) -> str | None:
+    value = args.get(key)
+    return value if isinstance(value, str) else None
+
+
+def _strings(args: JSONObject, key: str) -> list[str]:
+    value = args.get(key)
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+TOOLS = (
+    ToolSpec("wait", "Block until events match, then return them. Takes the CLI's predicate "
+             "grammar (match, source, all_of, any_of), an agent inbox or correlation id, or a "
+             "commit sha whose GitHub CI must settle. Returns at most after timeout_s (270 s "
+             "cap) with outcome timed_out and a cursor: call again with since=cursor to resume "
+             "without missing anything. Reports progress once it is subscribed.",
+             schemas.WAIT_IN, schemas.WAIT_OUT, wait),
+    ToolSpec("events", "List events oldest first: after `since` page by page (pass next_cursor "
+             "back), or the newest ones when `since` is omitted; filter by source and clauses.",
+             schemas.EVENTS_IN, schemas.EVENTS_OUT, events),
+    ToolSpec("get_event", "Fetch one event with its payload. A payload over 64 KiB comes back "
+             "as a marker with its size and a raw_uri resource to read instead.",
+             schemas.GET_EVENT_IN, schemas.GET_EVENT_OUT, get_event),
+    ToolSpec("emit", "Write to the agent lane: a message to another agent (kind message: to, "
+             "from, body, thread, correlation) or your own status (kind status: from, state, "
+             "body, conclusion). The only tool that writes.",
+             schemas.EMIT_IN, schemas.EMIT_OUT, emit, read_only=False, idempotent=False),
+    ToolSpec("status", "The daemon's state: running or not, its sources, the store's head "
+             "cursor and how far behind this server and the daemon's subscribers are.",
+             schemas.STATUS_IN, schemas.STATUS_OUT, status),
+)

@@ -1,0 +1,54 @@
+"""Events as the MCP tools and resources show them: string cursors, ns units, cleaned text."""
+
+from __future__ import annotations
+
+from waitbus.errors import UsageError
+from waitbus.event import JSON, Event, JSONObject
+from waitbus.mcp_server import uris
+from waitbus.mcp_server.fence import clean, clean_json
+from waitbus.mcp_server.schemas import INLINE_PAYLOAD_BYTES
+
+
+def cursor_of(value: JSON, what: str = "cursor") -> int:
+    """Read an opaque cursor string (a bare integer is accepted too)."""
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    msg = f"{what} must be a cursor string such as \"42\" from an earlier result, got {value!r}"
+    raise UsageError(msg)
+
+
+def event_view(event: Event) -> JSONObject:
+    """The event's JSON shape for a model, every outside string stripped of control characters."""
+    return {
+        "cursor": str(event.cursor),
+        "delivery_id": clean(event.delivery_id),
+        "source": clean(event.source),
+        "type": clean(event.type),
+        "subject": None if event.subject is None else clean(event.subject),
+        "conclusion": None if event.conclusion is None else event.conclusion.value,
+        "received_at_ns": event.received_at,
+        "fields": clean_json(event.fields),
+        "uri": uris.event(event.cursor),
+    }
+
+
+def payload_view(event: Event) -> JSON:
+    """The payload inline up to 64 KiB; beyond that a marker with its size and raw URI."""
+    if event.payload is None:
+        return None
+    size = len(event.payload.encode())
+    inline = size <= INLINE_PAYLOAD_BYTES
+    return {
+        "size_bytes": size,
+        "inline": inline,
+        "text": clean(event.payload) if inline else None,
+        "raw_uri": uris.raw(event.cursor),
+    }
+
+
+def summary(event: Event) -> str:
+    """One trusted line naming an event, without any of its outside text but the names."""
+    verdict = f" {event.conclusion.value}" if event.conclusion else ""
+    return f"#{event.cursor} {clean(event.source)}/{clean(event.type)}{verdict}"
