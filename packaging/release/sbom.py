@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -34,7 +35,11 @@ def source_date_epoch(root: Path) -> str:
     """SOURCE_DATE_EPOCH if set, else the committer time of the last commit."""
     if epoch := os.environ.get("SOURCE_DATE_EPOCH"):
         return epoch
-    out = subprocess.run(["git", "-C", str(root), "log", "-1", "--format=%ct"],
+    git = shutil.which("git")
+    if git is None:
+        msg = "git is not installed; set SOURCE_DATE_EPOCH to the release commit's time"
+        raise SystemExit(msg)
+    out = subprocess.run([git, "-C", str(root), "log", "-1", "--format=%ct"],
                          check=True, capture_output=True, text=True)
     return out.stdout.strip()
 
