@@ -1,0 +1,250 @@
+"""One command for every scenario, waitbus beside its peers, interleaved: tables and JSON.
+
+    uv run python -m benchmarks.run_all            # the full run (about ten minutes)
+    uv run python -m benchmarks.run_all --quick    # tiny n, to check that everything runs
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from benchmarks import bench_core, procstat
+from benchmarks.harness import (
+    Samples,
+    Schedule,
+    Summary,
+    host_info,
+    print_table,
+    ratios,
+    summarize,
+    write_json,
+)
+from benchmarks.targets import InotifyTarget, PeerTarget, WaitbusTarget, open_target
+
+HERE = Path(__file__).absolute().parent
+BROKERS = ("waitbus", "redis", "nats")
+# What a tool would do without a bus: poll. The intervals are common defaults, not measured.
+POLLING = {
+    "poll 1 s (docker ps, stat loop)": 1.0,
+    "poll 3 s (gh run watch default)": 3.0,
+    "poll 10 s (agent sleep loop)": 10.0,
+}
+TARGETS = {
+    "emit -> subscriber": ("p99", 1.0),
+    "emit -> wait exit": ("p99", 5.0),
+    "fan-out to 50 subscribers": ("p99", 5.0),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """How big each scenario is; `quick` shrinks every count to check wiring, not speed."""
+
+    rounds: int = 3
+    subscriber_n: int = 1000
+    subscriber_hz: float = 200.0
+    fan_out_n: int = 200
+    fan_out_hz: float = 100.0
+    fan_outs: tuple[int, ...] = (10, 50)
+    wait_n: int = 40
+    ingest_one: int = 20_000
+    ingest_many: tuple[int, int] = (20, 2_000)
+    load_producers: int = 50
+    load_hz: float = 200.0
+    load_s: float = 5.0
+    idle_s: float = 60.0
+
+    @classmethod
+    def quick(cls, idle_s: float) -> Plan:
+        return cls(rounds=1, subscriber_n=20, fan_out_n=10, fan_outs=(3,), wait_n=3,
+                   ingest_one=200, ingest_many=(3, 50), load_producers=3,
+                   load_s=0.5, idle_s=idle_s)
+
+
+def interleaved(names: tuple[str, ...], rounds: int,
+                run: Callable[[str], Samples]) -> list[Summary]:
+    """Run each target once per round, rotating the order, and merge rounds per target."""
+    merged: dict[str, Samples] = {}
+    for r in range(rounds):
+        for name in names[r % len(names):] + names[: r % len(names)]:
+            got = run(name)
+            if name in merged:
+                merged[name].extend(got)
+            else:
+                merged[name] = got
+    return [summarize(merged[name]) for name in names]
+
+
+def latency(plan: Plan, brokers: dict[str, WaitbusTarget | PeerTarget]) -> dict[str, list[Summary]]:
+    out: dict[str, list[Summary]] = {}
+    sub = Schedule(plan.subscriber_hz, plan.subscriber_n)
+    out["emit -> subscriber"] = interleaved(
+        BROKERS, plan.rounds, lambda n: bench_core.fan_out(brokers[n], 1, sub))
+    fan = Schedule(plan.fan_out_hz, plan.fan_out_n)
+    for count in plan.fan_outs:
+
+        def one(name: str, count: int = count) -> Samples:
+            return bench_core.fan_out(brokers[name], count, fan)
+
+        out[f"fan-out to {count} subscribers"] = interleaved(BROKERS, plan.rounds, one)
+    inotify = InotifyTarget()
+    try:
+        waiters: dict[str, WaitbusTarget | PeerTarget | InotifyTarget] = {
+            **brokers, "inotifywait": inotify}
+        out["emit -> wait exit"] = interleaved(
+            (*BROKERS, "inotifywait"), plan.rounds,
+            lambda n: bench_core.wait_exit(waiters[n], plan.wait_n))
+    finally:
+        inotify.close()
+    for name in ("emit -> subscriber", "emit -> wait exit"):
+        out[name] += [bench_core.polling_baseline(label, s) for label, s in POLLING.items()]
+    return out
+
+
+def throughput(plan: Plan, brokers: dict[str, WaitbusTarget | PeerTarget]) -> dict[str, Any]:
+    wb = brokers["waitbus"]
+    many, each = plan.ingest_many
+    out: dict[str, Any] = {
+        "ingest, 1 producer": bench_core.load(wb, 1, plan.ingest_one),
+        f"ingest, {many} producers": bench_core.load(wb, many, each),
+    }
+    per = max(1, round(plan.load_hz * plan.load_s))
+    out[f"{plan.load_producers} producers at {plan.load_hz:g} Hz"] = [
+        bench_core.load(brokers[name], plan.load_producers, per, plan.load_hz)
+        for name in BROKERS
+    ]
+    return out
+
+
+def idle(plan: Plan) -> dict[str, dict[str, float]]:
+    """Fresh servers, no clients, watched together: RSS, CPU and wakeups."""
+    fresh = {name: open_target(name) for name in BROKERS}
+    try:
+        pids = {name: t.pid() for name, t in fresh.items()}
+        return procstat.idle_costs(pids, plan.idle_s)
+    finally:
+        for t in fresh.values():
+            t.close()
+
+
+def verdicts(doc: dict[str, Any], plan: Plan) -> dict[str, dict[str, Any]]:
+    """Each issue target beside what was measured, met or not."""
+    out: dict[str, dict[str, Any]] = {}
+    for scenario, (col, limit_ms) in TARGETS.items():
+        rows = doc["latency"].get(scenario)
+        if rows:
+            got = rows[0][col]
+            out[f"{scenario} {col} < {limit_ms:g} ms"] = {"measured": got,
+                                                        "met": got is not None and got < limit_ms}
+    many = plan.ingest_many[0]
+    for key, want in (("ingest, 1 producer", 5000), (f"ingest, {many} producers", 20000)):
+        row = doc["throughput"][key]
+        out[f"{key} >= {want}/s, zero loss"] = {
+            "measured": row["per_s"], "lost": row["lost"], "lost_in_store": row["lost_in_store"],
+            "met": row["per_s"] >= want and row["lost"] == 0 and row["lost_in_store"] == 0}
+    wb = doc["idle"]["waitbus"]
+    out["idle RSS < 25 MB"] = {"measured": wb["rss_mb"], "met": wb["rss_mb"] < 25}
+    out["zero wakeups in an idle minute"] = {"measured": wb["wakeups_per_min"],
+                                             "met": wb["wakeups"] == 0}
+    return out
+
+
+def report(doc: dict[str, Any]) -> None:
+    for scenario, rows in doc["latency"].items():
+        print_table(scenario, rows, subject="waitbus")
+    print("\n== throughput and CPU under load")
+    for name, value in doc["throughput"].items():
+        for row in value if isinstance(value, list) else [value]:
+            print(f"{name:<28} {row['label']:<8} {row['per_s']:>10.0f}/s  lost {row['lost']}  "
+                  f"server CPU {row['server_cpu_percent']:.1f}%  "
+                  f"producers CPU {row['producers_cpu_s']:.2f} s  "
+                  f"late max {row['late_max_ms']:.1f} ms")
+    print(f"\n== idle for {doc['plan']['idle_s']:g} s (costs, published as losses too)")
+    for name, row in doc["idle"].items():
+        print(f"{name:<8} RSS {row['rss_mb']:6.1f} MB  CPU {row['cpu_percent']:.3f}%  "
+              f"wakeups/min {row['wakeups_per_min']:.1f}")
+    print("\n== targets")
+    for name, row in doc["targets"].items():
+        print(f"{'met ' if row['met'] else 'MISSED'} {name}: measured {row['measured']}")
+
+
+def run(plan: Plan) -> dict[str, Any]:
+    doc: dict[str, Any] = {"host": host_info(), "plan": plan_json(plan),
+                           "started_ns": time.time_ns()}
+    doc["idle"] = idle(plan)
+    brokers: dict[str, WaitbusTarget | PeerTarget] = {}
+    try:
+        for name in BROKERS:
+            brokers[name] = open_target(name)
+        doc["latency"] = latency(plan, brokers)
+        doc["throughput"] = throughput(plan, brokers)
+        doc["rss_after_mb"] = {n: procstat.rss_kb(t.pid()) / 1024 for n, t in brokers.items()}
+    finally:
+        for target in brokers.values():
+            target.close()
+    doc["ratios"] = {s: ratios(rows, "waitbus") for s, rows in doc["latency"].items()}
+    doc["targets"] = verdicts(doc, plan)
+    doc["duration_s"] = (time.time_ns() - doc["started_ns"]) / 1e9
+    return doc
+
+
+def plan_json(plan: Plan) -> dict[str, Any]:
+    return {name: getattr(plan, name) for name in plan.__dataclass_fields__}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.run_all", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="tiny counts: check, not measure")
+    parser.add_argument("--idle-s", type=float, default=60.0, help="idle watch (default 60 s)")
+    parser.add_argument("--out", type=Path, help="JSON path (default: baselines/<commit>.json)")
+    parser.add_argument("--history", action="store_true",
+                        help="also record the run in benchmarks/history/<commit>.json")
+    parser.add_argument("--snapshot", action="store_true",
+                        help="measure the committed HEAD, exported apart from the work tree")
+    parser.add_argument("--history-out", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.snapshot:
+        return in_snapshot(args)
+    plan = Plan.quick(args.idle_s) if args.quick else Plan(idle_s=args.idle_s)
+    doc = run(plan)
+    report(doc)
+    commit = (doc["host"]["commit"] or "unknown")[:12]
+    path = write_json(args.out or HERE / "baselines" / f"{commit}.json", doc)
+    print(f"\nwrote {path}")
+    if args.history or args.history_out:
+        history = args.history_out or HERE / "history" / f"{commit}.json"
+        print(f"wrote {write_json(history, doc)}")
+    return 0
+
+
+def in_snapshot(args: argparse.Namespace) -> int:
+    """Export HEAD with `git archive` and run there, so others' unfinished edits stay out."""
+    repo = HERE.parent
+    commit = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True,
+                            text=True, check=True).stdout.strip()
+    with tempfile.TemporaryDirectory(prefix="wb-snap-") as tmp:
+        archive = subprocess.run(["git", "-C", str(repo), "archive", "HEAD"],
+                                 capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", tmp], input=archive, check=True)
+        argv = [sys.executable, "-m", "benchmarks.run_all", "--idle-s", str(args.idle_s),
+                "--out", str((args.out or HERE / "baselines" / f"{commit[:12]}.json").absolute())]
+        if args.quick:
+            argv.append("--quick")
+        if args.history:
+            argv += ["--history-out", str(HERE / "history" / f"{commit[:12]}.json")]
+        env = {**os.environ, "WAITBUS_BENCH_COMMIT": commit, "PYTHONPATH": tmp}
+        return subprocess.run(argv, cwd=tmp, env=env, check=False).returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main())
