@@ -1,0 +1,19 @@
+"""`waitbus uninstall-launchd`: unload the LaunchAgent and remove exactly what was installed."""
+
+from __future__ import annotations
+
+import argparse
+
+from waitbus.cli import installing
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("uninstall-launchd", help="remove the LaunchAgent install-launchd wrote")
+    installing.add_uninstall_flags(p)
+
+
+def run(args: argparse.Namespace) -> int:
+    from waitbus.install import service
+
+    return installing.uninstall(args, "launchd",
+                                lambda recorded: service.launchd_unload(recorded[0]))
