@@ -97,7 +97,7 @@ def default_launchd_dir() -> Path:
 
 def _template(relative: str) -> str:
     """The template shipped in the wheel, or packaging/ in a source checkout."""
-    shipped = resources.files("waitbus.install").joinpath("units", *relative.split("/"))
+    shipped = resources.files("waitbus.install").joinpath("templates", *relative.split("/"))
     if shipped.is_file():
         return shipped.read_text(encoding="utf-8")
     checkout = Path(__file__).resolve().parents[2] / "packaging" / relative
