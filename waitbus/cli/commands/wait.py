@@ -40,9 +40,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="an agent message carrying this correlation id (add --since CURSOR "
                    "with the request's cursor to skip the request itself)")
     p.add_argument("--json", action="store_true", help="print matching events as JSON lines")
+    p.add_argument("--sha", metavar="SHA",
+                   help="wait until this commit's GitHub CI settles (exit 0 success, 1 failure); "
+                   "counts events stored earlier too")
+    p.add_argument("--repo", metavar="OWNER/NAME",
+                   help="with --sha: the repository (default: this checkout's origin remote)")
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.sha or args.repo:
+        return _run_ci(args)
     from waitbus.api import goal_of
     from waitbus.consumers.feed import start_cursor
     from waitbus.consumers.wait import reach
@@ -78,6 +85,26 @@ def _agent_goal(args: argparse.Namespace) -> Goal:
             return Goal((correlated,))
         also = correlated.clauses[1:]
     return Goal(agents.inbox(args.inbox, also=also).matches_)
+
+
+def _run_ci(args: argparse.Namespace) -> int:
+    from waitbus.consumers import ci
+    from waitbus.consumers.feed import start_cursor
+    from waitbus.errors import UsageError
+
+    if not args.sha or args.source or args.match or args.all_of or args.any_of:
+        msg = "--sha waits on a commit's CI by itself; drop --source, --match, --all-of, --any-of"
+        raise UsageError(msg)
+    repo = args.repo or ci.repo_of_checkout()
+    paths = paths_from(args)
+    # A commit's earlier runs count, so without --since the whole store is replayed.
+    cursor = 0 if args.since is None else start_cursor(paths, *_since(args.since))
+    timeout_s = seconds(args.timeout) if args.timeout else None
+    outcome = asyncio.run(ci.settle(repo, args.sha, paths, cursor=cursor, timeout_s=timeout_s,
+                                    reconnect_s=reconnect_s()))
+    for event in outcome.events:
+        print(json_line(event) if args.json else line(event), flush=True)
+    return Exit.FAILED if outcome.failed else Exit.MATCHED
 
 
 def _since(text: str | None) -> tuple[int | None, int | None]:
