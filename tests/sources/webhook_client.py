@@ -89,9 +89,9 @@ def deliver(url: str, event: str, delivery: str, body: bytes) -> Answer:
     return post(url, "/github", body, github_headers(event, delivery, body))
 
 
-def derived(name: str, event: str, **changes: object) -> bytes:
+def derived(fixture_name: str, event: str, changes: Mapping[str, object]) -> bytes:
     """A fixture body with some keys of its `event` object replaced (then signed as sent)."""
-    obj = json.loads(fixture(name))
+    obj = json.loads(fixture(fixture_name))
     obj[event].update(changes)
     return json.dumps(obj).encode()
 
