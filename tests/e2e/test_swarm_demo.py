@@ -30,7 +30,7 @@ def test_swarm_of_five_wakes_every_agent_and_survivors_notice_the_killed_one() -
     for n in range(1, 5):
         assert re.search(rf"^agent-{n} +\d+\.\d+ ms +\d+\.\d+ ms +0$", out, re.MULTILINE), out
     assert re.search(r"^agent-5 +\d+\.\d+ ms +killed +-9$", out, re.MULTILINE), out
-    assert "swarm: ok: the store holds 17 agent-lane events for this run (expected 17)" in out
+    assert "swarm: ok: the store holds 17 agent messages in this run's thread (expected 17)" in out
     assert "no gap and no duplicate" in out
     assert out.rstrip().endswith("swarm: all invariants hold")
     assert "Traceback" not in result.stderr

@@ -11,23 +11,33 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from waitbus.consumers.feed import Feed, start_cursor
-from waitbus.event import JSON, Conclusion, Event
-from waitbus.match import AnyOf, match
+from waitbus.event import JSON, Conclusion, Draft, Event
+from waitbus.match import AnyOf, Clause, Match, Op
 from waitbus.paths import StatePaths, resolve
-from waitbus.sources import emitter
+from waitbus.sources import agents, emitter
 
-LANE = "agent"
-# Event types on the agent lane; every swarm event carries fields.run so runs never mix.
+# Every swarm event is an agent message to everyone whose thread is the run's id, so runs
+# never mix; fields.kind says which step of the run it is.
 READY, SEED, REACTION, FAILED, ACK, STOP = "ready", "seed", "reaction", "failed", "ack", "stop"
 
 
 def run_filter(run: str) -> AnyOf:
-    """Every agent-lane event of one swarm run."""
-    return AnyOf((match([f"fields.run={_quote(run)}"], source=LANE),))
+    """Every agent message of one swarm run."""
+    return AnyOf((Match(agents.SOURCE, (Clause(("type",), Op.EQ, agents.TYPE),
+                                        Clause(("fields", "thread"), Op.EQ, run))),))
 
 
-def _quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+def kind(event: Event) -> str | None:
+    """The step of the run an event is (ready, seed, reaction, failed, ack or stop)."""
+    value = event.fields.get("kind")
+    return value if isinstance(value, str) else None
+
+
+def message(run: str, step: str, sender: str, body: str, *, subject: str,
+            conclusion: Conclusion | None = None, extra: dict[str, JSON] | None = None) -> Draft:
+    """One swarm message from `sender` to everyone, in the run's thread."""
+    return agents.message(agents.EVERYONE, body, sender=sender, thread=run, subject=subject,
+                          conclusion=conclusion, extra={"kind": step, **(extra or {})})
 
 
 class Agent:
@@ -51,7 +61,7 @@ class Agent:
         try:
             async with asyncio.timeout(lifetime_s):
                 await self._until_live(feed, pump)
-                self._emit(READY, {"since": since})
+                self._emit(READY, f"{self.name} is listening", since=since)
                 while True:
                     event, woke_ns = await inbox.get()
                     if not self._react(event, woke_ns):
@@ -77,17 +87,20 @@ class Agent:
     def _react(self, event: Event, woke_ns: int) -> bool:
         """Answer one event; False once told to stop."""
         self.seen.append(event.cursor)
-        if event.type == SEED:
-            self._emit(REACTION, {"seed": event.cursor, "woke_ns": woke_ns})
-        elif (event.type == FAILED and event.conclusion is Conclusion.FAILURE
+        step = kind(event)
+        if step == SEED:
+            self._emit(REACTION, f"{self.name} woke on seed #{event.cursor}",
+                       seed=event.cursor, woke_ns=woke_ns)
+        elif (step == FAILED and event.conclusion is Conclusion.FAILURE
               and event.subject != self.name):
-            self._emit(ACK, {"failure": event.cursor, "woke_ns": woke_ns,
-                             "seen": list[JSON](self.seen)})
-        return event.type != STOP
+            seen: list[JSON] = [*self.seen]
+            self._emit(ACK, f"{self.name} saw {event.subject} fail", failure=event.cursor,
+                       woke_ns=woke_ns, seen=seen)
+        return step != STOP
 
-    def _emit(self, type_: str, fields: dict[str, JSON]) -> None:
-        item = emitter.draft(LANE, type_, subject=self.name,
-                             fields={"run": self.run, "agent": self.name, **fields})
+    def _emit(self, step: str, body: str, **extra: JSON) -> None:
+        item = message(self.run, step, self.name, body, subject=self.name,
+                       extra={"agent": self.name, **extra})
         emitter.append(self.paths, item)
 
 

@@ -7,7 +7,7 @@ import contextlib
 from collections.abc import Callable
 
 from waitbus.consumers.feed import Feed
-from waitbus.demo.agent import run_filter
+from waitbus.demo.agent import kind, run_filter
 from waitbus.event import Event
 from waitbus.paths import StatePaths
 
@@ -40,10 +40,10 @@ class Ledger:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
-    def of(self, type_: str, **fields: object) -> list[Event]:
-        """Recorded events of `type_` whose fields include every given key and value."""
+    def of(self, step: str, **fields: object) -> list[Event]:
+        """Recorded events of kind `step` whose fields include every given key and value."""
         return [e for e in self.events
-                if e.type == type_ and all(e.fields.get(k) == v for k, v in fields.items())]
+                if kind(e) == step and all(e.fields.get(k) == v for k, v in fields.items())]
 
     async def until(self, ready: Callable[[], bool], timeout_s: float) -> bool:
         """Wait until `ready()` holds (re-checked on each new event); False after `timeout_s`."""

@@ -58,7 +58,7 @@ class Swarm:
         if not await self._phase(ledger, agent.READY, {}, self.count, "reported ready", result):
             return
         self.report(f"{self.count} agents subscribed")
-        seed = self._emit(agent.SEED, "swarm")
+        seed = self._emit(agent.SEED, "swarm", "seed: every agent, wake up and react")
         result.seed = seed
         if not await self._phase(ledger, agent.REACTION, {"seed": seed.cursor}, self.count,
                                  f"reacted to seed #{seed.cursor}", result):
@@ -68,8 +68,8 @@ class Swarm:
         if before_kill is not None:
             await asyncio.to_thread(before_kill, victim.name)
         await self._kill(victim, result)
-        failure = self._emit(agent.FAILED, victim.name, Conclusion.FAILURE,
-                             pid=victim.proc.pid)
+        failure = self._emit(agent.FAILED, victim.name, f"{victim.name} died (SIGKILL)",
+                             Conclusion.FAILURE, pid=victim.proc.pid)
         result.failure = failure
         if not await self._phase(ledger, agent.ACK, {"failure": failure.cursor}, self.count - 1,
                                  f"noticed failure #{failure.cursor}", result):
@@ -78,14 +78,14 @@ class Swarm:
                     f"{self.count - 1}/{self.count - 1} survivors")
         await self._stop_all(ledger, result)
 
-    async def _phase(self, ledger: Ledger, type_: str, fields: dict[str, object], want: int,
+    async def _phase(self, ledger: Ledger, step: str, fields: dict[str, object], want: int,
                      what: str, result: SwarmResult) -> bool:
         def done() -> bool:
-            return len({e.subject for e in ledger.of(type_, **fields)}) >= want
+            return len({e.subject for e in ledger.of(step, **fields)}) >= want
 
         if await ledger.until(done, self.timeout_s):
             return True
-        got = len({e.subject for e in ledger.of(type_, **fields)})
+        got = len({e.subject for e in ledger.of(step, **fields)})
         result.problems.append(f"only {got} of {want} agents {what} within {self.timeout_s:g} s"
                                f"{self._logs()}")
         return False
@@ -110,7 +110,7 @@ class Swarm:
         self.report(f"killed {victim.name} (pid {victim.proc.pid}) with SIGKILL")
 
     async def _stop_all(self, ledger: Ledger, result: SwarmResult) -> None:
-        stop = self._emit(agent.STOP, "swarm")
+        stop = self._emit(agent.STOP, "swarm", "stop: the run is over")
         for child in self.children:
             if child.status is None:
                 try:
@@ -120,10 +120,10 @@ class Swarm:
         await ledger.until(lambda: bool(ledger.of(agent.STOP)), self.timeout_s)
         result.stop = stop
 
-    def _emit(self, type_: str, subject: str, conclusion: Conclusion | None = None,
-              **fields: int) -> Event:
-        item = emitter.draft(agent.LANE, type_, subject=subject, conclusion=conclusion,
-                             fields={"run": self.run, **fields})
+    def _emit(self, step: str, subject: str, body: str, conclusion: Conclusion | None = None,
+              **extra: int) -> Event:
+        item = agent.message(self.run, step, "swarm", body, subject=subject,
+                             conclusion=conclusion, extra=dict(extra))
         return emitter.append(self.paths, item)
 
     def _logs(self) -> str:

@@ -67,8 +67,8 @@ def check(paths: StatePaths, run: str, seen: list[Event], statuses: dict[str, in
     _expect(result, all(row.noticed_ms is not None for row in survivors),
             f"every survivor noticed the failure ({len(survivors)}/{result.agents - 1})")
     killed_ok = all(row.status == -signal.SIGKILL for row in result.rows if row.killed)
-    _expect(result, killed_ok and not [e for e in seen
-                                       if e.type == agent.ACK and e.subject == result.killed],
+    acked = [e for e in seen if agent.kind(e) == agent.ACK and e.subject == result.killed]
+    _expect(result, killed_ok and not acked,
             f"{result.killed} died of SIGKILL and emitted nothing after it")
     _expect(result, all(row.status == 0 for row in survivors),
             "every survivor exited 0 on the stop event")
@@ -79,10 +79,10 @@ def check(paths: StatePaths, run: str, seen: list[Event], statuses: dict[str, in
     result.lane_events = len(lane)
     want = 3 * result.agents + 2
     _expect(result, len(lane) == want,
-            f"the store holds {len(lane)} agent-lane events for this run (expected {want})")
+            f"the store holds {len(lane)} agent messages in this run's thread (expected {want})")
     _expect(result, [e.cursor for e in seen] == lane,
             "the supervisor's subscription got every one of them once, in order")
-    _expect(result, all(_ack_matches(e, lane, seen) for e in seen if e.type == agent.ACK),
+    _expect(result, all(_ack_matches(e, lane, seen) for e in seen if agent.kind(e) == agent.ACK),
             "each survivor saw every event from its subscription up to the failure, "
             "no gap and no duplicate")
 
@@ -96,9 +96,10 @@ def _row(name: str, status: int | None, seen: list[Event], result: SwarmResult) 
     return row
 
 
-def _wake_ms(seen: list[Event], type_: str, name: str, key: str, cause: Event) -> float | None:
+def _wake_ms(seen: list[Event], step: str, name: str, key: str, cause: Event) -> float | None:
     for event in seen:
-        if event.type == type_ and event.subject == name and event.fields.get(key) == cause.cursor:
+        if (agent.kind(event) == step and event.subject == name
+                and event.fields.get(key) == cause.cursor):
             woke_ns = event.fields.get("woke_ns")
             if isinstance(woke_ns, int):
                 return (woke_ns - cause.received_at) / 1e6
@@ -107,7 +108,7 @@ def _wake_ms(seen: list[Event], type_: str, name: str, key: str, cause: Event) -
 
 def _ack_matches(ack: Event, lane: list[int], seen: list[Event]) -> bool:
     """The ack's list of cursors equals the store's, from the agent's start to the failure."""
-    ready = [e for e in seen if e.type == agent.READY and e.subject == ack.subject]
+    ready = [e for e in seen if agent.kind(e) == agent.READY and e.subject == ack.subject]
     since, failure = (ready[0].fields.get("since") if ready else None), ack.fields.get("failure")
     if not isinstance(since, int) or not isinstance(failure, int):
         return False
