@@ -165,8 +165,9 @@ def run(report: Report, *, agents: int = 5, kill: int | None = None,
     daemon = None
     try:
         report(f"state directory {swarm.paths.root} (temporary)")
-        daemon = processes.start(processes.waitbus_argv(swarm.paths.root, "serve"),
-                                 ready="serving", stream="stdout")
+        # No webhook listener: the demo touches nothing outside its temporary directory.
+        argv = processes.waitbus_argv(swarm.paths.root, "serve", "--listen-port", "off")
+        daemon = processes.start(argv, ready="serving", stream="stdout")
         report(f"daemon started (pid {daemon.pid})")
         asyncio.run(_supervise(swarm, before_kill, result))
     except processes.ChildFailed as exc:
