@@ -7,7 +7,7 @@ import json
 import logging
 import time
 import urllib.parse
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -155,7 +155,7 @@ class DockerEvents:
         if made is not None:
             sink.append(made)
 
-    async def follow(self) -> AsyncIterator[JSONObject]:
+    async def follow(self) -> AsyncGenerator[JSONObject, None]:
         """Yield decoded messages from one `/events` connection until the engine ends it."""
         reader, writer = await asyncio.open_unix_connection(self.socket_path)
         try:
