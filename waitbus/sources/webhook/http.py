@@ -134,7 +134,8 @@ class _Connection:
             if request is None:
                 return
             reply = self._answer(request)
-            await self._send(reply.status, reply.message, close=False)
+            # A refused body closes its connection, so a bad sender gets no second try for free.
+            await self._send(reply.status, reply.message, close=reply.status >= 400)
             if self.conn.our_state is not h11.DONE or self.conn.their_state is not h11.DONE:
                 return
             self.conn.start_next_cycle()
@@ -179,6 +180,11 @@ class _Connection:
             raise _Refusal(404, f"no webhook route {path!r}; routes: {known}")
         if head.method != b"POST":
             raise _Refusal(405, f"{path} takes POST only")
+        head_bytes = len(head.target) + sum(len(k) + len(v) + 4 for k, v in head.headers)
+        if head_bytes > self.limits.max_header_bytes:
+            # h11 bounds only a head that arrives in pieces; one that arrives whole is checked here.
+            raise _Refusal(431, f"request headers are over the {self.limits.max_header_bytes}-"
+                                "byte limit")
         headers = _headers(head)
         media = headers.get("content-type", "").partition(";")[0].strip().lower()
         if media != "application/json":
