@@ -36,6 +36,7 @@ async def serving(state_dir: Path) -> AsyncIterator[tuple[str, int]]:
     try:
         async with asyncio.timeout(10):
             await bound.wait()
+        assert source.url is not None
         where = urlsplit(source.url)
         assert where.hostname is not None
         assert where.port is not None
