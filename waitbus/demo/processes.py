@@ -31,8 +31,10 @@ def start(argv: list[str], *, ready: str, stream: str, timeout_s: float = 10.0,
     assert pipe is not None
     seen = read_until(pipe, ready, timeout_s)
     if seen is None:
-        stop(proc)
-        msg = f"{' '.join(argv[3:])} did not report {ready!r} within {timeout_s:g} s"
+        stop(proc, keep_pipes=True)
+        tail = proc.stderr.read()[-2000:] if proc.stderr is not None else ""
+        msg = (f"{' '.join(argv[3:])} did not report {ready!r} within {timeout_s:g} s "
+               f"(exit status {proc.returncode}); its last output:\n{tail}")
         raise ChildFailed(msg)
     return proc
 
@@ -53,7 +55,8 @@ def read_until(pipe: IO[str], needle: str, timeout_s: float) -> str | None:
     return None
 
 
-def stop(proc: subprocess.Popen[str], timeout_s: float = 10.0) -> int:
+def stop(proc: subprocess.Popen[str], timeout_s: float = 10.0, *,
+         keep_pipes: bool = False) -> int:
     """SIGTERM, then SIGKILL after `timeout_s`; returns the exit status."""
     if proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
@@ -62,6 +65,8 @@ def stop(proc: subprocess.Popen[str], timeout_s: float = 10.0) -> int:
         except subprocess.TimeoutExpired:
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait()
+    if keep_pipes:
+        return proc.returncode
     for pipe in (proc.stdout, proc.stderr):
         if pipe is not None:
             pipe.close()

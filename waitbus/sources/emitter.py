@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import threading
 import time
@@ -12,6 +13,8 @@ from waitbus.event import JSON, Conclusion, Draft, Event
 from waitbus.paths import StatePaths
 from waitbus.store.store import Store
 
+# A producer usually emits to one state directory; keep a few open, close the rest.
+_MAX_OPEN_STORES = 4
 _stores: dict[tuple[int, str], Store] = {}
 _lock = threading.Lock()
 
@@ -37,11 +40,25 @@ def append(paths: StatePaths, item: Draft) -> Event:
     """Commit through this process's cached store (reopened after a fork)."""
     key = (os.getpid(), str(paths.root))
     with _lock:
-        store = _stores.get(key)
-        if store is None:
-            store = _stores[key] = Store(paths)
+        store = _stores.pop(key, None) or Store(paths)
+        _stores[key] = store  # most recently used last
+        while len(_stores) > _MAX_OPEN_STORES:
+            (pid, _root), old = next(iter(_stores.items()))
+            del _stores[(pid, _root)]
+            if pid == os.getpid():  # a fork's inherited connections belong to the parent
+                old.close()
         event, _new = store.append(item)
     return event
+
+
+@atexit.register
+def close_all() -> None:
+    """Close this process's cached stores (a forked child leaves its parent's alone)."""
+    with _lock:
+        for (pid, _root), store in list(_stores.items()):
+            if pid == os.getpid():
+                store.close()
+        _stores.clear()
 
 
 def _conclusion(value: Conclusion | str | None) -> Conclusion | None:

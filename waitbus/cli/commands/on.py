@@ -22,14 +22,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("predicate", nargs="?", help="a clause such as conclusion=\"failure\"")
     p.add_argument("--source", help="only events from this source")
     p.add_argument("--once", action="store_true", help="stop after the first matching event")
-    p.add_argument("argv", nargs=argparse.REMAINDER, help="-- command [args...]")
+    p.epilog = "usage: waitbus on [PREDICATE] [--source S] -- command [args...]"
 
 
 def run(args: argparse.Namespace) -> int:
     from waitbus.api import goal_of
     from waitbus.consumers.feed import Feed, start_cursor
 
-    argv = args.argv[1:] if args.argv[:1] == ["--"] else args.argv
+    argv = args.after_dashes
     if not argv:
         msg = "give the command after --, e.g. waitbus on 'conclusion=\"failure\"' -- make test"
         raise UsageError(msg)

@@ -1,0 +1,86 @@
+"""The sans-IO frame codec: chunking, limits and garbage."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import struct
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from waitbus import wire
+from waitbus.errors import ProtocolError
+from waitbus.event import Conclusion, Event
+from waitbus.match import any_of, match
+
+EVENT = Event(5, "d-5", "ci", "build", "o/r", Conclusion.SUCCESS, 10, {"n": 1}, "raw")
+
+
+def test_frames_survive_any_chunking() -> None:
+    stream = b"".join(wire.encode(f) for f in (wire.EventFrame(EVENT), wire.Live(9),
+                                               wire.Lagged(3), wire.ErrorFrame("no")))
+    for size in (1, 2, 3, 7, len(stream)):
+        decoder = wire.FrameDecoder(wire.MAX_REPLY_BYTES)
+        frames = []
+        for start in range(0, len(stream), size):
+            frames += decoder.feed(stream[start : start + size])
+        replies = [wire.parse_reply(f) for f in frames]
+        assert replies == [wire.EventFrame(EVENT), wire.Live(9), wire.Lagged(3),
+                           wire.ErrorFrame("no")]
+
+
+def test_event_fast_path_matches_generic_encoding() -> None:
+    assert wire.encode_event(EVENT) == wire.encode(wire.EventFrame(EVENT))
+
+
+def test_subscribe_request_round_trips() -> None:
+    request = wire.Subscribe(any_of([match(["fields.n>0"], source="ci")]), since=4, payload=True)
+    (obj,) = wire.FrameDecoder(wire.MAX_REQUEST_BYTES).feed(wire.encode(request))
+    assert wire.parse_request(obj) == request
+
+
+def test_oversized_frame_is_refused_before_buffering_its_body() -> None:
+    decoder = wire.FrameDecoder(1024)
+    with pytest.raises(ProtocolError, match="over the 1024-byte limit"):
+        decoder.feed(struct.pack(">I", 1025))
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        (b"\xff\xfe", "not valid UTF-8 JSON"),
+        (b"[1,2]", "must be a JSON object"),
+        (b'{"t":"subscribe","filter":[]}', "empty"),
+        (b'{"t":"subscribe","filter":[{"clauses":["x=1"]}]}', "unknown key"),
+        (b'{"t":"subscribe","filter":[{"source":"a"}],"since":"1"}', "integer cursor"),
+        (b'{"t":"nope"}', "unknown request type"),
+    ],
+)
+def test_bad_requests_raise_protocol_errors(body: bytes, says: str) -> None:
+    def decode() -> None:
+        decoder = wire.FrameDecoder(wire.MAX_REQUEST_BYTES)
+        for obj in decoder.feed(struct.pack(">I", len(body)) + body):
+            wire.parse_request(obj)
+
+    with pytest.raises(ProtocolError, match=says):
+        decode()
+
+
+@given(st.binary(max_size=512))
+def test_decoder_never_crashes_on_garbage(data: bytes) -> None:
+    decoder = wire.FrameDecoder(256)
+    try:
+        for obj in decoder.feed(data):
+            with contextlib.suppress(ProtocolError):
+                wire.parse_request(obj)
+    except ProtocolError:
+        pass
+
+
+@given(st.dictionaries(st.text(max_size=5), st.integers() | st.text(max_size=5), max_size=5))
+def test_any_json_object_decodes_as_sent(obj: dict[str, int | str]) -> None:
+    body = json.dumps(obj).encode()
+    (decoded,) = wire.FrameDecoder(4096).feed(struct.pack(">I", len(body)) + body)
+    assert decoded == obj

@@ -1,0 +1,110 @@
+"""The SQLite store: idempotent appends, cursor order, permissions, clear errors."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from waitbus.errors import StoreError, UsageError
+from waitbus.event import Conclusion
+from waitbus.paths import resolve
+from waitbus.sources import emitter
+from waitbus.store.store import Store
+
+
+def test_append_assigns_increasing_cursors(state_dir: Path) -> None:
+    with Store(resolve(state_dir)) as store:
+        cursors = [store.append(emitter.draft("t", "x", fields={"i": i}))[0].cursor
+                   for i in range(5)]
+        assert cursors == sorted(cursors)
+        assert len(set(cursors)) == 5
+        assert store.head() == cursors[-1]
+        assert [e.fields["i"] for e in store.read_after(cursors[1])] == [2, 3, 4]
+
+
+def test_same_delivery_id_is_a_noop_returning_the_stored_event(state_dir: Path) -> None:
+    with Store(resolve(state_dir)) as store:
+        first, new = store.append(emitter.draft("t", "x", delivery_id="once", fields={"v": 1}))
+        again, new_again = store.append(
+            emitter.draft("t", "x", delivery_id="once", fields={"v": 2}))
+        assert new
+        assert not new_again
+        assert again == first
+        assert again.fields == {"v": 1}
+        assert store.count() == 1
+
+
+def test_payload_is_stored_but_read_only_on_request(state_dir: Path) -> None:
+    with Store(resolve(state_dir)) as store:
+        event, _ = store.append(emitter.draft("t", "x", payload='{"big": true}'))
+        assert store.read_after(0)[0].payload is None
+        assert store.read_after(0, payload=True)[0].payload == '{"big": true}'
+        full = store.get(event.cursor)
+        assert full is not None
+        assert full.payload == '{"big": true}'
+
+
+def test_state_directory_and_store_are_private(state_dir: Path) -> None:
+    state_dir.mkdir(mode=0o755, parents=True)
+    os.chmod(state_dir, 0o755)
+    with Store(resolve(state_dir)):
+        pass
+    assert stat.S_IMODE(state_dir.stat().st_mode) == 0o700
+    assert stat.S_IMODE((state_dir / "events.db").stat().st_mode) == 0o600
+
+
+def test_cursor_before_finds_the_last_event_received_earlier(state_dir: Path) -> None:
+    with Store(resolve(state_dir)) as store:
+        early = store.append(emitter.draft("t", "x", received_at=100))[0]
+        store.append(emitter.draft("t", "x", received_at=200))
+        assert store.cursor_before(150) == early.cursor
+        assert store.cursor_before(50) == 0
+
+
+def test_bad_conclusion_is_a_usage_error_listing_choices() -> None:
+    with pytest.raises(UsageError, match="success, failure, cancelled, timed_out"):
+        emitter.draft("t", "x", conclusion="passed")
+    assert emitter.draft("t", "x", conclusion="failure").conclusion is Conclusion.FAILURE
+
+
+def test_oversized_fields_are_refused_with_a_hint() -> None:
+    with pytest.raises(UsageError, match="put the rest in the payload"):
+        emitter.draft("t", "x", fields={"blob": "x" * 70_000})
+
+
+def test_damaged_store_gives_a_store_error_saying_what_to_do(state_dir: Path) -> None:
+    state_dir.mkdir(mode=0o700)
+    (state_dir / "events.db").write_bytes(b"this is not a database" * 100)
+    with pytest.raises(StoreError, match="move it aside and run `waitbus init`"):
+        Store(resolve(state_dir))
+
+
+def test_full_disk_loses_nothing_already_stored_and_says_so(tmp_path: Path) -> None:
+    """A real full filesystem: a tiny tmpfs is not available unprivileged, so use RLIMIT_FSIZE."""
+    import resource
+    import subprocess
+    import sys
+
+    state = tmp_path / "s"
+    with Store(resolve(state)) as store:
+        store.append(emitter.draft("t", "x", delivery_id="kept"))
+    script = (
+        "import resource, signal, sys\n"
+        "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+        f"resource.setrlimit(resource.RLIMIT_FSIZE, ({10_000}, {10_000}))\n"
+        "from waitbus import emit, WaitbusError\n"
+        "try:\n"
+        f"    emit('t', 'x', payload='y' * 200_000, state_dir={str(state)!r})\n"
+        "except WaitbusError as exc:\n"
+        "    print(exc); sys.exit(3)\n"
+    )
+    del resource
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            check=False, timeout=60)
+    assert result.returncode == 3, result.stderr
+    assert "nothing was stored: free space and emit again" in result.stdout
+    with Store(resolve(state)) as store:
+        assert [e.delivery_id for e in store.read_after(0)] == ["kept"]
