@@ -1,0 +1,34 @@
+"""The real signed attestation fixtures and the identity overrides that match their signers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from waitbus.install.identity import Identity
+
+FIXTURES = Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures" / "attestations"
+RFC_WHEEL = "rfc8785-0.1.2-py3-none-any.whl"
+PA_SDIST = "pypi_attestations-0.0.19.tar.gz"
+RFC = Identity(repository="trailofbits/rfc8785.py", project="rfc8785")
+PA = Identity(repository="trailofbits/pypi-attestations", project="pypi-attestations")
+CONFORMANCE = Identity(
+    repository="sigstore-conformance/extremely-dangerous-public-oidc-beacon",
+    workflow=".github/workflows/extremely-dangerous-oidc-beacon.yml",
+    project="a.txt",
+)
+
+
+def fixture_path(name: str) -> Path:
+    """A fixture file; fails the test loudly when ../shared/fixtures is absent."""
+    path = FIXTURES / name
+    if not path.is_file():
+        pytest.fail(f"attestation fixture {path} is missing; the tests need ../shared/fixtures")
+    return path
+
+
+def override_args(identity: Identity) -> list[str]:
+    """The explicit CLI flags that make `identity` the expected signer."""
+    return ["--expect-repository", identity.repository, "--expect-workflow", identity.workflow,
+            "--expect-project", identity.project]
