@@ -46,8 +46,10 @@ receivers:
         http_config:
 {auth}
 """
-BEARER = f"          authorization:\n            type: Bearer\n            credentials: {TOKEN.decode()}"
-BASIC = f"          basic_auth:\n            username: am\n            password: {TOKEN.decode()}"
+_INDENT = " " * 12
+BEARER = (f"{_INDENT[2:]}authorization:\n{_INDENT}type: Bearer\n"
+          f"{_INDENT}credentials: {TOKEN.decode()}")
+BASIC = f"{_INDENT[2:]}basic_auth:\n{_INDENT}username: am\n{_INDENT}password: {TOKEN.decode()}"
 
 
 def _free_port() -> int:
