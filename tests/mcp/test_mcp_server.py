@@ -101,9 +101,12 @@ def test_wait_timeout_returns_a_cursor_that_resumes_without_gaps(
     run(state_dir, body)
 
 
-def test_wait_over_the_cap_is_clamped_and_bad_arguments_are_tool_errors(
+def test_wait_over_the_cap_and_bad_arguments_are_tool_errors_that_say_why(
         daemon: DaemonProcess, state_dir: Path) -> None:
     async def body(client: Client) -> None:
+        long = await client.call("wait", source="ci", timeout_s=600)
+        assert long.is_error
+        assert "270" in text_of(long)
         bad = await client.call("wait", match=["no operator here"])
         assert bad.is_error
         assert "no operator" in text_of(bad)

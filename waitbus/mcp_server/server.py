@@ -31,6 +31,8 @@ from waitbus.paths import StatePaths
 
 log = logging.getLogger(__name__)
 _BY_NAME = {spec.name: spec for spec in TOOLS}
+# Built once: jsonschema.validate would check the schema itself again on every call.
+_CHECKS = {spec.name: jsonschema.Draft202012Validator(spec.input_schema) for spec in TOOLS}
 # The resources/read error code for an unknown resource, from the MCP specification.
 RESOURCE_NOT_FOUND = -32002
 
@@ -94,7 +96,7 @@ async def call_tool(ctx: Context, params: types.CallToolRequestParams) -> types.
         return _failed(f"no tool {params.name!r}; the tools are {', '.join(_BY_NAME)}")
     args = params.arguments or {}
     try:
-        jsonschema.validate(args, spec.input_schema)
+        _CHECKS[spec.name].validate(args)
     except jsonschema.ValidationError as exc:
         where = ".".join(str(p) for p in exc.absolute_path) or "arguments"
         return _failed(f"bad {spec.name} arguments: {where}: {exc.message}")
