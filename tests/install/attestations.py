@@ -17,6 +17,7 @@ CONFORMANCE = Identity(
     repository="sigstore-conformance/extremely-dangerous-public-oidc-beacon",
     workflow=".github/workflows/extremely-dangerous-oidc-beacon.yml",
     project="a.txt",
+    ref_prefix="refs/heads/",
 )
 
 
@@ -31,4 +32,4 @@ def fixture_path(name: str) -> Path:
 def override_args(identity: Identity) -> list[str]:
     """The explicit CLI flags that make `identity` the expected signer."""
     return ["--expect-repository", identity.repository, "--expect-workflow", identity.workflow,
-            "--expect-project", identity.project]
+            "--expect-project", identity.project, "--expect-ref-prefix", identity.ref_prefix]

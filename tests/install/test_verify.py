@@ -56,6 +56,9 @@ def test_genuine_attestations_verify_with_their_signer(dist: str, attestation: s
      Identity(repository=RFC.repository, project=RFC.project,
               issuer="https://accounts.google.com"),
      "OIDCIssuerV2 does not match"),
+    ("conformance/a.txt", "conformance/happy-path-v0.3.sigstore.json",
+     Identity(repository=CONFORMANCE.repository, workflow=CONFORMANCE.workflow,
+              project=CONFORMANCE.project), "is not the workflow"),
     ("conformance/a.txt", "conformance/inclusion-proof-corrupted-hash_fail.sigstore.json",
      CONFORMANCE, "inclusion proof contains invalid root hash"),
     (RFC_WHEEL, RFC_WHEEL + ".publish.attestation", RFC,
@@ -64,6 +67,7 @@ def test_genuine_attestations_verify_with_their_signer(dist: str, attestation: s
      "is not a distribution of waitbus"),
 ], ids=["tampered-wheel", "tampered-sdist-provenance", "tampered-sdist-attestation",
         "wrong-repository", "wrong-repository-provenance", "wrong-workflow", "wrong-issuer",
+        "branch-run-not-a-tag",
         "corrupted-inclusion-proof", "staging-signed", "other-project"])
 def test_tampering_or_a_wrong_signer_fails_with_the_reason(dist: str, attestation: str,
                                                            identity: Identity,
@@ -88,8 +92,8 @@ def test_a_file_that_is_no_attestation_is_refused(tmp_path: Path) -> None:
 
 def test_the_default_identity_is_the_waitbus_release_workflow() -> None:
     default = Identity()
-    assert (default.repository, default.workflow, default.issuer) == (
-        "waitbus/waitbus", ".github/workflows/release.yml", GITHUB_ACTIONS_ISSUER)
+    assert (default.repository, default.workflow, default.issuer, default.ref_prefix) == (
+        "waitbus/waitbus", ".github/workflows/release.yml", GITHUB_ACTIONS_ISSUER, "refs/tags/")
     with pytest.raises(VerificationFailed, match="not a distribution of waitbus"):
         verify_file(fixture_path(RFC_WHEEL), fixture_path(RFC_WHEEL + ".sigstore.json"),
                     default)

@@ -9,6 +9,7 @@ from pathlib import Path
 from waitbus.install.gate import INDEX_URL_ENV, Outcome, Request
 from waitbus.install.identity import (
     DEFAULT_PROJECT,
+    DEFAULT_REF_PREFIX,
     DEFAULT_REPOSITORY,
     DEFAULT_WORKFLOW,
     GITHUB_ACTIONS_ISSUER,
@@ -33,6 +34,8 @@ def add_flags(p: argparse.ArgumentParser) -> None:
                    help=f"DANGER: trust another signing repository (default {DEFAULT_REPOSITORY})")
     g.add_argument("--expect-workflow", metavar="PATH",
                    help=f"DANGER: trust another signing workflow (default {DEFAULT_WORKFLOW})")
+    g.add_argument("--expect-ref-prefix", metavar="PREFIX",
+                   help=f"DANGER: trust runs on other refs (default {DEFAULT_REF_PREFIX})")
     g.add_argument("--expect-project", metavar="NAME",
                    help=f"DANGER: verify another project (default {DEFAULT_PROJECT})")
     g.add_argument("--expect-issuer", metavar="URL",
@@ -46,6 +49,7 @@ def request_from(args: argparse.Namespace, *, check_installed: bool = True) -> R
         workflow=args.expect_workflow or DEFAULT_WORKFLOW,
         project=args.expect_project or DEFAULT_PROJECT,
         issuer=args.expect_issuer or GITHUB_ACTIONS_ISSUER,
+        ref_prefix=args.expect_ref_prefix or DEFAULT_REF_PREFIX,
     )
     if not identity.is_default:
         print("waitbus: WARNING: the expected signer was changed on the command line; "

@@ -9,6 +9,8 @@ GITHUB_ACTIONS_ISSUER = "https://token.actions.githubusercontent.com"
 DEFAULT_REPOSITORY = "waitbus/waitbus"
 DEFAULT_WORKFLOW = ".github/workflows/release.yml"
 DEFAULT_PROJECT = "waitbus"
+# Releases are built from tags; a run of the same workflow on a branch is not a release.
+DEFAULT_REF_PREFIX = "refs/tags/"
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +21,7 @@ class Identity:
     workflow: str = DEFAULT_WORKFLOW
     project: str = DEFAULT_PROJECT
     issuer: str = GITHUB_ACTIONS_ISSUER
+    ref_prefix: str = DEFAULT_REF_PREFIX
 
     @property
     def is_default(self) -> bool:
@@ -30,9 +33,9 @@ class Identity:
 
     @property
     def build_config_prefix(self) -> str:
-        """The signing workflow's URI up to the `@REF` that the certificate adds."""
-        return f"{self.repository_uri}/{self.workflow}@"
+        """The signing workflow's URI up to the ref's name: `...release.yml@refs/tags/`."""
+        return f"{self.repository_uri}/{self.workflow}@{self.ref_prefix}"
 
     def describe(self) -> str:
         return (f"repository {self.repository}, workflow {self.workflow}, "
-                f"project {self.project}, issuer {self.issuer}")
+                f"refs {self.ref_prefix}*, project {self.project}, issuer {self.issuer}")

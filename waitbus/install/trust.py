@@ -57,7 +57,7 @@ def signer_policy(identity: Identity) -> VerificationPolicy:
 
 
 class _WorkflowPolicy:
-    """The certificate's Build Config URI is the expected workflow file, at any ref."""
+    """The certificate's Build Config URI is the expected workflow file at an allowed ref."""
 
     def __init__(self, prefix: str) -> None:
         self._prefix = prefix
@@ -74,7 +74,7 @@ class _WorkflowPolicy:
             raise VerificationError(msg) from None
         uri = decode_utf8string(raw)
         if not uri.startswith(self._prefix) or len(uri) == len(self._prefix):
-            msg = f"certificate's Build Config URI {uri} is not the workflow {self._prefix}REF"
+            msg = f"certificate's Build Config URI {uri} is not the workflow {self._prefix}..."
             raise VerificationError(msg)
 
 
