@@ -37,6 +37,11 @@ def fetch_installed(project: str, index_url: str, into: Path) -> Fetched:
     except metadata.PackageNotFoundError:
         msg = f"{project} is not installed, so there is no installed version to verify"
         raise VerificationFailed(msg) from None
+    return fetch(project, version, index_url, into)
+
+
+def fetch(project: str, version: str, index_url: str, into: Path) -> Fetched:
+    """Download `project` `version`'s wheel into `into`, with the provenance the index serves."""
     page_url = f"{index_url.rstrip('/')}/{normalize(project)}/"
     page = json.loads(_get(page_url, SIMPLE_JSON))
     entry = _wheel_entry(page, project, version, page_url)
