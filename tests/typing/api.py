@@ -1,0 +1,34 @@
+"""Type-level checks of the public API: mypy reads this file, pytest never runs it."""
+
+from __future__ import annotations
+
+import waitbus
+from waitbus import Conclusion, Event, WaitbusError, WaitTimeout
+
+
+def sync_usage() -> None:
+    stored: Event = waitbus.emit("agent", "message", fields={"to": "*"}, subject="s",
+                                 conclusion=Conclusion.SUCCESS, delivery_id="k")
+    cursor: int = stored.cursor
+    try:
+        found: Event = waitbus.wait_for('conclusion="failure"', source="pytest", timeout_s=1.5,
+                                        since=cursor)
+    except WaitTimeout as exc:
+        resume: int = exc.cursor
+        del resume
+    except WaitbusError:
+        raise
+    else:
+        del found
+    for event in waitbus.subscribe(source="docker", payload=True):
+        text: str | None = event.payload
+        del text
+
+
+async def async_usage() -> None:
+    stored = await waitbus.aemit("agent", "status", conclusion="failure")
+    found: Event = await waitbus.await_for(all_of=['pytest:type="session"'], since=stored.cursor)
+    del found
+    async for event in waitbus.asubscribe(["fields.n>1"], source="x"):
+        received: int = event.received_at
+        del received
