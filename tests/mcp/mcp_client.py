@@ -71,8 +71,10 @@ class Client:
 
 
 @asynccontextmanager
-async def connect(state_dir: Path, errlog: Path) -> AsyncIterator[Client]:
-    """Start `waitbus mcp` on `state_dir` and initialize a session with it."""
+async def connect(state_dir: Path, errlog: Path, *, modern: bool = False,
+                  ) -> AsyncIterator[Client]:
+    """Start `waitbus mcp` on `state_dir` and open a session: the 2025 handshake, or with
+    `modern` the 2026-07-28 protocol's discovery."""
     params = StdioServerParameters(
         command=sys.executable,
         args=["-m", "waitbus", "--state-dir", str(state_dir), "-v", "mcp"],
@@ -86,5 +88,8 @@ async def connect(state_dir: Path, errlog: Path) -> AsyncIterator[Client]:
     with send, receive, errlog.open("w") as err:
         async with (stdio_client(params, errlog=err) as (read, write),
                     ClientSession(read, write, message_handler=on_message) as session):
-            await session.initialize()
+            if modern:
+                await session.discover()
+            else:
+                await session.initialize()
             yield Client(session, receive)

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import anyio
 import mcp_types as types
+from mcp.client.subscriptions import listen
+from mcp.shared.subscriptions import ResourceUpdated
 from mcp_client import Client, connect, text_of
 
 import waitbus
@@ -16,13 +18,14 @@ from tests.conftest import DaemonProcess, run_cli, start_wait
 BOUND_S = 30.0
 
 
-def run(state_dir: Path, body: Callable[[Client], Awaitable[None]]) -> None:
+def run(state_dir: Path, body: Callable[[Client], Awaitable[None]], *,
+        modern: bool = False) -> None:
     """Run `body` against a fresh `waitbus mcp`, the whole test bounded."""
     errlog = state_dir.parent / "mcp.err"
 
     async def main() -> None:
         with anyio.fail_after(BOUND_S):
-            async with connect(state_dir, errlog) as client:
+            async with connect(state_dir, errlog, modern=modern) as client:
                 await body(client)
 
     try:
@@ -178,6 +181,22 @@ def test_subscribed_latest_views_are_notified_on_emit(
         assert other["event"] is None
 
     run(state_dir, body)
+
+
+def test_listen_stream_on_the_2026_protocol_is_woken_on_emit(
+        daemon: DaemonProcess, state_dir: Path) -> None:
+    async def body(client: Client) -> None:
+        assert client.session.protocol_version == "2026-07-28"
+        uri = "waitbus://latest/agent/bob"
+        async with listen(client.session, resource_subscriptions=[uri]) as stream:
+            sent = await client.data("emit", kind="message", to="bob", body="hi",
+                                     **{"from": "alice"})
+            event = await anext(aiter(stream))
+        assert event == ResourceUpdated(uri=uri)
+        view = await client.read_json(uri)
+        assert view["event"]["cursor"] == sent["cursor"]
+
+    run(state_dir, body, modern=True)
 
 
 def test_agent_message_emitted_through_mcp_wakes_a_cli_wait(
