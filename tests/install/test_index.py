@@ -77,15 +77,15 @@ def test_the_fetched_wheel_verifies_and_matches_its_install(
 
 
 def test_a_wheel_that_disagrees_with_the_index_hash_is_refused(tmp_path: Path) -> None:
-    with _serve(_index(tmp_path, sha256="0" * 64)) as url:
-        with pytest.raises(VerificationFailed, match="does not match the index's own sha256"):
-            fetch("rfc8785", "0.1.2", url, tmp_path)
+    refused = pytest.raises(VerificationFailed, match="does not match the index's own sha256")
+    with _serve(_index(tmp_path, sha256="0" * 64)) as url, refused:
+        fetch("rfc8785", "0.1.2", url, tmp_path)
 
 
 def test_a_file_without_provenance_is_refused(tmp_path: Path) -> None:
-    with _serve(_index(tmp_path, provenance=False)) as url:
-        with pytest.raises(VerificationFailed, match="publishes no provenance"):
-            fetch("rfc8785", "0.1.2", url, tmp_path)
+    refused = pytest.raises(VerificationFailed, match="publishes no provenance")
+    with _serve(_index(tmp_path, provenance=False)) as url, refused:
+        fetch("rfc8785", "0.1.2", url, tmp_path)
 
 
 def test_plain_http_to_a_remote_host_is_refused(tmp_path: Path) -> None:
