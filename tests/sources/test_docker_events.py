@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import shutil
 import subprocess
+import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -14,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import DaemonProcess, run_cli, start_wait
+from waitbus.demo import processes
 from waitbus.event import Conclusion, Draft, Event, JSONObject
 from waitbus.paths import resolve
 from waitbus.sources.docker_events import DEFAULT_SOCKET, ContainerEnds, DockerEvents
@@ -254,3 +258,80 @@ async def _resume_scenario(state_dir: Path, engine: Path, store: Store) -> None:
                 assert store.append(made)[1] is False
                 if made.subject == second:
                     break
+
+
+class PrivateEngine:
+    """A second dockerd with its own socket, data and exec roots, which the test may restart.
+
+    It runs in its own network namespace: with `--bridge=none` dockerd deletes any `docker0` it
+    sees, which must not be the shared engine's.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.socket = root / "d.sock"
+        self.proc: subprocess.Popen[str] | None = None
+
+    def start(self) -> None:
+        argv = ["unshare", "--net", "dockerd", "--host", f"unix://{self.socket}",
+                "--data-root", str(self.root / "data"), "--exec-root", str(self.root / "exec"),
+                "--pidfile", str(self.root / "d.pid"), "--bridge=none", "--iptables=false"]
+        self.proc = processes.start(argv, ready="API listen on", stream="stderr", timeout_s=60)
+        # dockerd keeps logging; a pipe nobody reads would fill up and block it.
+        threading.Thread(target=_drain, args=(self.proc,), daemon=True).start()
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            processes.stop(self.proc, timeout_s=60)
+        # dockerd makes its data root a private bind mount of itself and leaves it behind.
+        subprocess.run(["umount", str(self.root / "data")], capture_output=True, check=False)
+
+    def docker(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return docker("-H", f"unix://{self.socket}", *args)
+
+
+def _drain(proc: subprocess.Popen[str]) -> None:
+    with contextlib.suppress(OSError, ValueError):
+        for _line in proc.stderr or ():
+            pass
+
+
+@pytest.fixture
+def private_engine(engine: Path) -> Iterator[PrivateEngine]:
+    private = PrivateEngine(Path(tempfile.mkdtemp(prefix="wbe-")))
+    try:
+        private.start()
+        saved = subprocess.run(["docker", "save", IMAGE], capture_output=True, check=True,
+                               timeout=60).stdout
+        subprocess.run(["docker", "-H", f"unix://{private.socket}", "load", "-q"], input=saved,
+                       capture_output=True, check=True, timeout=60)
+        yield private
+    finally:
+        private.stop()
+        shutil.rmtree(private.root, ignore_errors=True)
+
+
+def test_engine_restart_is_followed_and_each_end_is_one_event(
+        state_dir: Path, private_engine: PrivateEngine) -> None:
+    """A container killed by the engine's shutdown, then one run on the restarted engine."""
+    daemon = DaemonProcess(state_dir, extra_args=("--docker", str(private_engine.socket))).start()
+    try:
+        longrun, after = container_name(), container_name()
+        waiter = start_wait(state_dir, "--source", "docker", "--match", f'subject="{longrun}"')
+        ran = private_engine.docker("run", "-d", "--stop-timeout", "1", "--name", longrun,
+                                    IMAGE, "sleep", "300")
+        assert ran.returncode == 0, ran.stderr
+        private_engine.stop()  # stops its containers: longrun ends, cancelled
+        waiter.communicate(timeout=30)
+        assert waiter.returncode == 1
+        private_engine.start()
+        waiter = start_wait(state_dir, "--source", "docker", "--match", f'subject="{after}"')
+        assert private_engine.docker("run", "--rm", "--name", after, IMAGE, "true").returncode == 0
+        waiter.communicate(timeout=30)  # bounded by the source's reconnect backoff (5 s at most)
+        assert waiter.returncode == 0
+        tail = run_cli(state_dir, "tail", "--source", "docker", "-n", "50", "--json")
+        ends = [(e["subject"], e["conclusion"]) for e in map(json.loads, tail.stdout.splitlines())]
+        assert ends == [(longrun, "cancelled"), (after, "success")]
+    finally:
+        daemon.stop()
+        private_engine.docker("rm", "-f", longrun)
