@@ -261,3 +261,41 @@ def test_status_reports_daemon_sources_and_lag(daemon: DaemonProcess, state_dir:
     run(state_dir, body)
 
 
+
+
+def test_subscription_still_notifies_after_a_daemon_restart(
+        daemon: DaemonProcess, state_dir: Path) -> None:
+    replacement = DaemonProcess(state_dir)
+
+    async def body(client: Client) -> None:
+        uri = "waitbus://latest/ci"
+        await client.subscribe(uri)
+        await anyio.to_thread.run_sync(daemon.kill)
+        await anyio.to_thread.run_sync(replacement.start)
+        emitted = waitbus.emit("ci", "build", state_dir=state_dir)
+        assert await client.updates.receive() == uri
+        view = await client.read_json(uri)
+        assert view["event"]["cursor"] == str(emitted.cursor)
+
+    try:
+        run(state_dir, body)
+    finally:
+        if replacement.proc is not None:
+            replacement.stop()
+
+
+def test_wait_on_a_sha_settles_from_ci_events_stored_earlier(
+        daemon: DaemonProcess, state_dir: Path) -> None:
+    sha = "0123456789abcdef0123456789abcdef01234567"
+    waitbus.emit("github", "check_suite", subject="o/r", conclusion="failure",
+                 fields={"head_sha": sha, "suite_id": 7, "status": "completed"},
+                 state_dir=state_dir)
+
+    async def body(client: Client) -> None:
+        data = await client.data("wait", sha=sha[:12], repo="o/r", timeout_s=5)
+        assert data["outcome"] == "failed"
+        assert data["events"][0]["type"] == "check_suite"
+        mixed = await client.call("wait", sha=sha, repo="o/r", source="ci")
+        assert mixed.is_error
+
+    run(state_dir, body)
