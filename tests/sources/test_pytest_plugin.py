@@ -30,13 +30,20 @@ def test_skipped():
 MANY = "\n".join(f"def test_{i}():\n    assert {i} % 4 != 3\n" for i in range(8))
 
 
-def run_pytest(project: Path, state_dir: Path, *args: str,
-               env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """`python -m pytest ARGS` in `project`, which is its own rootdir."""
+def run_pytest(project: Path, state_dir: Path, *args: str, env: dict[str, str] | None = None,
+               autoload: bool = False) -> subprocess.CompletedProcess[str]:
+    """`python -m pytest ARGS` in `project`, which is its own rootdir.
+
+    Without `autoload`, only this plugin (and xdist) load, by module name: every installed
+    plugin's import would triple each child's start-up on a busy machine.
+    """
     clean = {k: v for k, v in os.environ.items()
              if not k.startswith(("PYTEST_", "WAITBUS_"))}
     clean |= {"WAITBUS_STATE_DIR": str(state_dir), "PYTHONDONTWRITEBYTECODE": "1", **(env or {})}
-    argv = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", *args]
+    plugins = [] if autoload else ["-p", "waitbus.sources.pytest_plugin", "-p", "xdist.plugin"]
+    if not autoload:
+        clean["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    argv = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", *plugins, *args]
     return subprocess.run(argv, cwd=project, env=clean, capture_output=True, text=True,
                           timeout=120, check=False)
 
@@ -55,10 +62,11 @@ def recorded(state_dir: Path) -> list[Event]:
 
 def test_failing_run_records_its_verdict_and_failure_and_fails_the_wait(
         daemon: DaemonProcess, tmp_path: Path) -> None:
+    """Loaded as users get it: through the pytest11 entry point."""
     project = project_with(tmp_path, SAMPLE)
     waiter = start_wait(daemon.state_dir, "--source", "pytest", "--match", 'type="session"',
                         "--timeout", "60s", "--json")
-    result = run_pytest(project, daemon.state_dir, "--waitbus")
+    result = run_pytest(project, daemon.state_dir, "--waitbus", autoload=True)
     out, _ = waiter.communicate(timeout=30)
     assert result.returncode == 1, result.stdout
     assert waiter.returncode == 1
