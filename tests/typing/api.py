@@ -32,3 +32,14 @@ async def async_usage() -> None:
     async for event in waitbus.asubscribe(["fields.n>1"], source="x"):
         received: int = event.received_at
         del received
+
+
+def agent_usage() -> None:
+    reply: Event = waitbus.request("bob", "ready?", sender="alice", thread="t", timeout_s=5.0)
+    answer: Event = waitbus.respond(reply, "yes", sender="bob", conclusion=Conclusion.SUCCESS)
+    del answer
+
+
+async def async_agent_usage() -> None:
+    reply: Event = await waitbus.arequest("*", "anyone?", sender="alice")
+    await waitbus.arespond(reply, "me", conclusion="success")
