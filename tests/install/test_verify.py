@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -117,3 +119,13 @@ def test_cli_without_any_provenance_source_refuses(state_dir: Path) -> None:
     assert done.returncode == 1
     assert "no provenance source" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_sigstore_is_imported_only_when_a_verification_runs() -> None:
+    code = ("import sys; from waitbus.cli.main import build_parser; build_parser(); "
+            "import waitbus.install.gate, waitbus.install.units, waitbus.secrets; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "{'sigstore', 'pypi_attestations', 'cryptography', 'pydantic'}))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60, check=True)
+    assert done.stdout.strip() == "[]"
