@@ -25,7 +25,10 @@ while (($#)); do
     esac
 done
 
-export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git -C "$root" log -1 --format=%ct)}
+# One commit for every build below, even if HEAD moves meanwhile.
+BUILD_REV=$(git -C "$root" rev-parse --verify "${BUILD_REV:-HEAD}^{commit}")
+SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git -C "$root" log -1 --format=%ct "$BUILD_REV")}
+export BUILD_REV SOURCE_DATE_EPOCH
 work=$(mktemp -d "${TMPDIR:-/tmp}/waitbus-repro.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
@@ -49,7 +52,7 @@ same() {
     echo "ok: $what are byte-identical"
 }
 
-echo "SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH ($(git -C "$root" rev-parse HEAD))"
+echo "commit $BUILD_REV, SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH"
 mkdir -p "$work/one" "$work/two/a/longer/path"
 TMPDIR="$work/one" "$here/build.sh" "$work/one/dist"
 TMPDIR="$work/two/a/longer/path" "$here/build.sh" "$work/two/dist"
@@ -66,7 +69,7 @@ if [ -n "$reprotest" ]; then
         exit 1
     }
     mkdir "$work/tree"
-    git -C "$root" archive --format=tar HEAD | tar -x -C "$work/tree"
+    git -C "$root" archive --format=tar "$BUILD_REV" | tar -x -C "$work/tree"
     # The builds above filled uv's cache with the pinned backend, so these need no network
     # (faketime would break TLS anyway); HOME varies, so the cache and Python are named here.
     python=$(python3 -c 'import os, sys; print(os.path.realpath(sys.executable))')

@@ -6,6 +6,7 @@ import base64
 import configparser
 import hashlib
 import json
+import os
 import subprocess
 import sys
 import tomllib
@@ -19,18 +20,29 @@ from packaging.requirements import Requirement
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILD = ROOT / "packaging" / "release" / "build.sh"
-PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-VERSION = PYPROJECT["project"]["version"]
-DIST_INFO = f"waitbus-{VERSION}.dist-info"
 # Heavy libraries that only `waitbus mcp`, `waitbus verify` and the install commands may load.
 HEAVY = ("mcp", "sigstore", "cryptography", "pypi_attestations")
 
 
+def _git(*args: str) -> str:
+    out = subprocess.run(["git", "-C", str(ROOT), *args], check=True, capture_output=True,
+                         text=True)
+    return out.stdout
+
+
+# The commit under test, fixed once: the work tree may gain commits while the tests run.
+REV = _git("rev-parse", "HEAD").strip()
+PYPROJECT = tomllib.loads(_git("show", f"{REV}:pyproject.toml"))
+VERSION = PYPROJECT["project"]["version"]
+DIST_INFO = f"waitbus-{VERSION}.dist-info"
+
+
 @pytest.fixture(scope="session")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The wheel of HEAD, built once per session the way a release builds it."""
+    """The wheel of REV, built once per session the way a release builds it."""
     out = tmp_path_factory.mktemp("dist")
-    subprocess.run(["bash", str(BUILD), str(out)], check=True, timeout=300)
+    subprocess.run(["bash", str(BUILD), str(out)], check=True, timeout=300,
+                   env={**os.environ, "BUILD_REV": REV})
     (built,) = out.glob("*.whl")
     return built
 
@@ -50,9 +62,8 @@ def _metadata(wheel: Path) -> Message:
 
 
 def _committed(prefix: str) -> set[str]:
-    out = subprocess.run(["git", "-C", str(ROOT), "ls-files", "--", prefix],
-                         check=True, capture_output=True, text=True)
-    return set(out.stdout.split())
+    """Files under prefix in REV, the commit the wheel was built from."""
+    return set(_git("ls-tree", "-r", "--name-only", REV, "--", prefix).split())
 
 
 def _forced_into_wheel() -> set[str]:
