@@ -36,7 +36,10 @@ class DaemonProcess:
     proc: subprocess.Popen[str] | None = field(default=None, init=False)
 
     def start(self) -> DaemonProcess:
-        argv = processes.waitbus_argv(self.state_dir, "serve", *self.extra_args)
+        # Parallel tests must not race for the default webhook port; tests of the listener
+        # pass their own --listen-port (usually 0).
+        quiet = () if "--listen-port" in self.extra_args else ("--listen-port", "off")
+        argv = processes.waitbus_argv(self.state_dir, "serve", *quiet, *self.extra_args)
         self.proc = processes.start(argv, ready="serving", stream="stdout", env=self.env)
         return self
 
