@@ -29,6 +29,7 @@ def test_install_systemd_writes_the_unit_after_a_passing_verification(
     assert done.returncode == 0, done.stderr
     assert "verified rfc8785-0.1.2-py3-none-any.whl" in done.stdout
     assert "WARNING: the expected signer was changed" in done.stderr
+    assert "WARNING: checking the installed files under" in done.stderr
     unit = units / "waitbus.service"
     assert f"ReadWritePaths={state_dir}" in unit.read_text().splitlines()
     manifest = json.loads((state_dir / "install" / "systemd.json").read_text())

@@ -28,8 +28,8 @@ def add_flags(p: argparse.ArgumentParser) -> None:
                    help=f"PEP 691 simple index to fetch the installed version's provenance "
                    f"from (default: ${INDEX_URL_ENV})")
     g.add_argument("--installed-root", type=Path, metavar="DIR",
-                   help="site-packages directory holding the installed files "
-                   "(default: where the project is installed)")
+                   help="DANGER: check the installed files in this site-packages directory "
+                   "instead of where the project is installed")
     g.add_argument("--expect-repository", metavar="OWNER/NAME",
                    help=f"DANGER: trust another signing repository (default {DEFAULT_REPOSITORY})")
     g.add_argument("--expect-workflow", metavar="PATH",
@@ -55,6 +55,9 @@ def request_from(args: argparse.Namespace, *, check_installed: bool = True) -> R
         print("waitbus: WARNING: the expected signer was changed on the command line; "
               f"trusting {identity.describe()} instead of the waitbus release workflow",
               file=sys.stderr)
+    if args.installed_root is not None:
+        print(f"waitbus: WARNING: checking the installed files under {args.installed_root}, "
+              "not necessarily the installation this command runs from", file=sys.stderr)
     return Request(identity=identity, dist=args.dist, attestation=args.attestation,
                    index_url=args.index_url, installed_root=args.installed_root,
                    check_installed=check_installed)
