@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+import tarfile
 import tomllib
 import zipfile
 from email.message import Message
@@ -38,12 +39,23 @@ DIST_INFO = f"waitbus-{VERSION}.dist-info"
 
 
 @pytest.fixture(scope="session")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The wheel of REV, built once per session the way a release builds it."""
+def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sdist and wheel of REV, built once per session the way a release builds them."""
     out = tmp_path_factory.mktemp("dist")
     subprocess.run(["bash", str(BUILD), str(out)], check=True, timeout=300,
                    env={**os.environ, "BUILD_REV": REV})
-    (built,) = out.glob("*.whl")
+    return out
+
+
+@pytest.fixture(scope="session")
+def wheel(dist: Path) -> Path:
+    (built,) = dist.glob("*.whl")
+    return built
+
+
+@pytest.fixture(scope="session")
+def sdist(dist: Path) -> Path:
+    (built,) = dist.glob("*.tar.gz")
     return built
 
 
@@ -145,3 +157,16 @@ def test_daemon_import_closure_holds_no_heavy_library(wheel: Path) -> None:
     assert seen["code"] == 0
     assert "usage: waitbus" in seen["help"]
     assert not set(HEAVY) & set(seen["modules"])
+
+
+def test_sdist_holds_the_include_list_and_no_builder_identity(sdist: Path) -> None:
+    top = f"waitbus-{VERSION}/"
+    include = PYPROJECT["tool"]["hatch"]["build"]["targets"]["sdist"]["include"]
+    expected = {".gitignore", "PKG-INFO"}
+    for entry in include:
+        expected |= _committed(entry.lstrip("/"))
+    with tarfile.open(sdist) as archive:
+        members = [m for m in archive.getmembers() if m.isfile()]
+    assert {m.name.removeprefix(top) for m in members} == expected
+    # What reprotest's user_group variation would catch, checked directly.
+    assert {(m.uid, m.gid, m.uname, m.gname) for m in members} == {(0, 0, "", "")}
