@@ -10,10 +10,10 @@ import anyio
 import mcp_types as types
 from mcp.client.subscriptions import listen
 from mcp.shared.subscriptions import ResourceUpdated
-from mcp_client import Client, connect, text_of
 
 import waitbus
 from tests.conftest import DaemonProcess, run_cli, start_wait
+from tests.mcp.mcp_client import Client, connect, text_of
 
 BOUND_S = 30.0
 
