@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from collections.abc import AsyncGenerator, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -77,8 +78,10 @@ async def asubscribe(match: str | Sequence[str] | Match | None = None, *,
     goal = goal_of(match, source=source)
     feed = Feed(paths, goal.filter, cursor=start_cursor(paths, since), payload=payload,
                 reconnect_s=reconnect_s)
-    async for event in feed:
-        yield event
+    # Closing this generator closes the connection now, not whenever the feed is collected.
+    async with contextlib.aclosing(feed.__aiter__()) as events:
+        async for event in events:
+            yield event
 
 
 def subscribe(match: str | Sequence[str] | Match | None = None, *, source: str | None = None,

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 
 from waitbus import wire
 from waitbus.errors import NotRunning, ProtocolError, Refused
@@ -43,7 +43,7 @@ class Feed:
     def __repr__(self) -> str:
         return f"<Feed {self.paths.socket} cursor={self.cursor} connects={self.connects}>"
 
-    async def __aiter__(self) -> AsyncIterator[Event]:
+    async def __aiter__(self) -> AsyncGenerator[Event, None]:
         while True:
             reader, writer = await connect(self.paths, self.reconnect_s)
             self.connects += 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -58,8 +59,8 @@ async def reach(goal: Goal, paths: StatePaths, *, cursor: int, timeout_s: float 
     feed = Feed(paths, goal.filter, cursor=cursor, reconnect_s=reconnect_s, on_live=on_live)
     met: dict[int, Event] = {}
     try:
-        async with asyncio.timeout(timeout_s):
-            async for event in feed:
+        async with asyncio.timeout(timeout_s), contextlib.aclosing(feed.__aiter__()) as events_:
+            async for event in events_:
                 for index, match in enumerate(goal.matches):
                     if index not in met and match.matches(event):
                         met[index] = event
