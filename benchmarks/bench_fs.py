@@ -79,7 +79,7 @@ def start_waitbus(root: Path) -> Watcher:
     folder, state = root / "waitbus", root / "state"
     folder.mkdir()
     argv = [sys.executable, "-m", "waitbus", "--state-dir", str(state), "-v", "serve",
-            "--watch", str(folder)]
+            "--listen-port", "off", "--watch", str(folder)]
     daemon = spawn(argv, ready="fs: watching")
     sub = spawn([sys.executable, "-c", SUBSCRIBER, str(state)], ready="live at cursor")
     return Watcher("waitbus", folder, sub, (daemon,))

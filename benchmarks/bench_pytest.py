@@ -81,8 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     report = project / "report.xml"
     env = {**child_env(), "WAITBUS_STATE_DIR": str(state),
            "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "PYTHONDONTWRITEBYTECODE": "1"}
-    children = [spawn([sys.executable, "-m", "waitbus", "-v", "serve"], ready="serving",
-                      stream="stdout", env=env)]
+    serve = [sys.executable, "-m", "waitbus", "-v", "serve", "--listen-port", "off"]
+    children = [spawn(serve, ready="serving", stream="stdout", env=env)]
     try:
         children.append(spawn([sys.executable, "-c", SUBSCRIBER, str(state)],
                               ready="live at cursor", env=env))

@@ -26,7 +26,8 @@ MAX_QUEUED = Path("/proc/sys/fs/inotify/max_queued_events")
 def watching(state_dir: Path, *paths: Path) -> Iterator[subprocess.Popen[str]]:
     """`waitbus -v serve --watch ...`, returned once its inotify watches are in place."""
     watch = [arg for p in paths for arg in ("--watch", str(p))]
-    argv = processes.waitbus_argv(state_dir, "-v", "serve", *watch)
+    argv = processes.waitbus_argv(state_dir, "-v", "serve", "--listen-port", "off",
+                                     *watch)
     proc = processes.start(argv, ready="fs: watching", stream="stderr")
     # Keep reading its log so a chatty daemon never blocks on a full pipe.
     threading.Thread(target=lambda: proc.stderr and proc.stderr.read(), daemon=True).start()
