@@ -114,6 +114,18 @@ def test_environment_variable_enables_the_plugin(state_dir: Path, tmp_path: Path
     assert session.fields["passed"] == 1
 
 
+def test_collection_error_is_a_failure_not_a_cancelled_run(state_dir: Path,
+                                                           tmp_path: Path) -> None:
+    project = project_with(tmp_path, "def test_broken(:\n    pass\n")
+    result = run_pytest(project, state_dir, "--waitbus")
+    assert result.returncode == 2
+    failure, session = recorded(state_dir)
+    assert (failure.type, failure.fields["when"]) == ("test_failed", "collect")
+    assert str(failure.fields["message"]).startswith("SyntaxError")
+    assert session.conclusion is Conclusion.FAILURE
+    assert (session.fields["errors"], session.fields["exit_status"]) == (1, 2)
+
+
 def test_plugin_does_nothing_unless_enabled(state_dir: Path, tmp_path: Path) -> None:
     project = project_with(tmp_path, SAMPLE)
     result = run_pytest(project, state_dir)

@@ -9,8 +9,6 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # pytest loads this module for every run: keep the import cheap
     import pytest
 
-    from waitbus.sources.pytest_report import Recorder
-
 ENV_FLAG = "WAITBUS_PYTEST"
 
 
@@ -26,8 +24,7 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     from waitbus.sources.pytest_report import Recorder
 
-    recorder: Recorder = Recorder(config, started=time.monotonic())
-    config.pluginmanager.register(recorder, "waitbus-recorder")
+    config.pluginmanager.register(Recorder(config, started=time.monotonic()), "waitbus-recorder")
 
 
 def enabled(config: pytest.Config) -> bool:

@@ -97,8 +97,9 @@ class Recorder:
             "args": _args(self.config),
         }
         self._emit(emitter.draft(
-            SOURCE, "session", subject=str(self.config.rootpath), conclusion=_verdict(status),
-            fields=fields, delivery_id=f"pytest-{self.session}-session"))
+            SOURCE, "session", subject=str(self.config.rootpath),
+            conclusion=_verdict(status, self.counts), fields=fields,
+            delivery_id=f"pytest-{self.session}-session"))
         if self._store is not None:
             self._store.close()
             self._store = None
@@ -141,12 +142,13 @@ class Recorder:
             reporter.write_line(text, yellow=True)
 
 
-def _verdict(exit_status: int) -> Conclusion:
-    """OK is success, an interrupted run is cancelled, and anything else (failures, usage
-    errors, a run that collected nothing and so verified nothing) is failure."""
+def _verdict(exit_status: int, counts: Counts) -> Conclusion:
+    """OK is success; a run stopped by the user with nothing failed is cancelled; anything
+    else (failures, collection errors, which also stop a run, usage errors, a run that
+    collected nothing and so verified nothing) is failure."""
     if exit_status == _EXIT_OK:
         return Conclusion.SUCCESS
-    if exit_status == _EXIT_INTERRUPTED:
+    if exit_status == _EXIT_INTERRUPTED and not (counts.failed or counts.errors):
         return Conclusion.CANCELLED
     return Conclusion.FAILURE
 
@@ -160,10 +162,16 @@ def _location(report: pytest.TestReport | pytest.CollectReport) -> tuple[str, JS
 
 
 def _message(report: pytest.TestReport | pytest.CollectReport) -> str:
+    """The crash line pytest shows in its short summary, else the last error line."""
     crash = getattr(report.longrepr, "reprcrash", None)
-    text = getattr(crash, "message", None) or report.longreprtext
-    first = str(text).strip().splitlines()
-    return first[0][:MAX_MESSAGE_CHARS] if first else ""
+    text = getattr(crash, "message", None)
+    if text:
+        lines = str(text).strip().splitlines()
+    else:
+        lines = [line for line in report.longreprtext.splitlines() if line.strip()]
+        errors = [line[1:].strip() for line in lines if line.startswith("E ")]
+        lines = errors[-1:] or lines[-1:]
+    return lines[0][:MAX_MESSAGE_CHARS] if lines else ""
 
 
 def _args(config: pytest.Config) -> list[JSON]:
