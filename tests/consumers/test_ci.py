@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import pytest
 
 from tests.conftest import run_cli, start_wait
 from tests.sources.webhook_client import SECRET, deliver, derived, listening_daemon, write_secret
-from waitbus.consumers.ci import Tally, check_sha, repo_of_remote
+from waitbus.consumers.ci import Tally, check_sha, repo_of_checkout, repo_of_remote
 from waitbus.demo import processes
 from waitbus.errors import UsageError
 from waitbus.event import Conclusion, Event
@@ -149,6 +150,16 @@ def test_other_commits_and_repos_are_ignored() -> None:
 ])
 def test_github_remotes_name_their_repo(url: str) -> None:
     assert repo_of_remote(url) == REPO
+
+
+def test_the_repo_defaults_to_the_checkouts_origin(tmp_path: Path) -> None:
+    git = shutil.which("git")
+    if git is None:
+        pytest.fail("git is missing; install it (Debian package git)")
+    subprocess.run([git, "init", "-q", str(tmp_path)], check=True)
+    subprocess.run([git, "-C", str(tmp_path), "remote", "add", "origin",
+                    f"git@github.com:{REPO}.git"], check=True)
+    assert repo_of_checkout(str(tmp_path)) == REPO
 
 
 def test_a_remote_elsewhere_and_a_bad_sha_are_usage_errors() -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import start_wait
+from tests.conftest import run_cli, start_wait
 from tests.sources.webhook_client import (
     SECRET,
     deliver,
@@ -81,6 +81,12 @@ def test_wrong_or_missing_signature_gets_401_and_stores_nothing(state_dir: Path)
             assert post(url, "/github", body, headers).status == 401
         assert deliver(url, "workflow_run", "d-2", body).status == 200
     assert [e.delivery_id for e in _stored(state_dir)] == ["github:d-2"]
+
+
+def test_a_bad_listen_port_is_a_usage_error(state_dir: Path) -> None:
+    done = run_cli(state_dir, "serve", "--listen-port", "http")
+    assert done.returncode == 2
+    assert "--listen-port 'http'" in done.stderr
 
 
 def test_no_secret_configured_answers_503_saying_how_to_set_it(state_dir: Path) -> None:

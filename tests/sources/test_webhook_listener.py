@@ -88,6 +88,9 @@ def test_bad_requests_get_their_4xx_and_store_nothing(state_dir: Path) -> None:
         (request(BODY, {**signed, "Content-Type": "application/x-www-form-urlencoded"}), 415),
         (request(b"x" * (MAX_BODY + 1), signed), 413),
         (request(b"", signed, length=10 * MAX_BODY), 413),
+        (request(b"", {**signed, "Transfer-Encoding": "chunked"}).replace(
+            b"Content-Length: 0\r\n", b"") + b"%x\r\n" % (MAX_BODY + 1)
+         + b"x" * (MAX_BODY + 1) + b"\r\n0\r\n\r\n", 413),
         (request(BODY, {**signed, "X-Big": "a" * 20000}), 431),
         (b"GARBAGE\r\n\r\n", 400),
         (b'{"zen": 1}\r\n\r\n', 400),
