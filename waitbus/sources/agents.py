@@ -28,8 +28,8 @@ def reply(request: Event, body: str, *, sender: str | None = None,
           conclusion: Conclusion | str | None = None) -> Draft:
     """The answer to `request`: to its sender, with its thread and correlation.
 
-    Its delivery id derives from the request and the responder, so answering the same request
-    twice stores one reply.
+    With a known sender, the delivery id derives from the request and the sender, so answering
+    the same request twice stores one reply; anonymous replies are all kept.
     """
     fields = request.fields
     asker = _text(fields.get("from"))
@@ -40,7 +40,7 @@ def reply(request: Event, body: str, *, sender: str | None = None,
                    thread=_text(fields.get("thread")),
                    correlation=_text(fields.get("correlation")),
                    reply_to=request.delivery_id, conclusion=conclusion,
-                   delivery_id=f"{request.delivery_id}:reply:{sender or ''}")
+                   delivery_id=f"{request.delivery_id}:reply:{sender}" if sender else None)
 
 
 def inbox(name: str, *, also: tuple[Clause, ...] = ()) -> AnyOf:
