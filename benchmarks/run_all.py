@@ -7,7 +7,9 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -17,7 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from benchmarks import bench_core, procstat
+from benchmarks import bench_core, callgrind_gate, procstat
+from benchmarks.callgrind_workload import HOT_PATHS
+from benchmarks.children import child_env
 from benchmarks.harness import (
     Samples,
     Schedule,
@@ -37,6 +41,14 @@ POLLING = {
     "poll 1 s (docker ps, stat loop)": 1.0,
     "poll 3 s (gh run watch default)": 3.0,
     "poll 10 s (agent sleep loop)": 10.0,
+}
+# Per-source benchmarks other modules own: how to ask each for JSON, full and quick.
+SOURCE_BENCHES = {
+    "fs": (["--out"], ["--quick"]),
+    "pytest": (["--out"], ["--quick"]),
+    "github_webhook": (["--json"], ["--n", "20"]),
+    "docker": (["--json"], ["--n", "3"]),
+    "mcp": (["--json"], ["--n", "5"]),
 }
 TARGETS = {
     "emit -> subscriber": ("p99", 1.0),
@@ -136,6 +148,36 @@ def idle(plan: Plan) -> dict[str, dict[str, float]]:
             t.close()
 
 
+def source_rows(doc: dict[str, Any]) -> list[Summary]:
+    """The summary rows of a per-source benchmark's JSON, whichever shape it wrote."""
+    if "rows" in doc:
+        return list(doc["rows"])
+    rows: list[Summary] = []
+    for scenario in doc.get("scenarios", {}).values():
+        rows += [row for row in scenario.values() if isinstance(row, dict) and "p99" in row]
+    return rows
+
+
+def sources(names: list[str], quick: bool) -> dict[str, Any]:
+    """Run each present per-source benchmark in a child; a failure is recorded, not fatal."""
+    out: dict[str, Any] = {}
+    for name in names:
+        if not (HERE / f"bench_{name}.py").exists():
+            continue
+        flag, small = SOURCE_BENCHES[name]
+        with tempfile.TemporaryDirectory(prefix="wb-src-") as tmp:
+            path = Path(tmp) / "out.json"
+            argv = [sys.executable, "-m", f"benchmarks.bench_{name}", *flag, str(path),
+                    *(small if quick else [])]
+            done = subprocess.run(argv, capture_output=True, text=True, env=child_env(),
+                                  cwd=HERE.parent, timeout=900, check=False)
+            if done.returncode != 0 or not path.exists():
+                out[name] = {"failed": f"exit {done.returncode}: {done.stderr[-1500:]}"}
+                continue
+            out[name] = {"rows": source_rows(json.loads(path.read_text()))}
+    return out
+
+
 def verdicts(doc: dict[str, Any], plan: Plan) -> dict[str, dict[str, Any]]:
     """Each issue target beside what was measured, met or not."""
     out: dict[str, dict[str, Any]] = {}
@@ -161,6 +203,11 @@ def verdicts(doc: dict[str, Any], plan: Plan) -> dict[str, dict[str, Any]]:
 def report(doc: dict[str, Any]) -> None:
     for scenario, rows in doc["latency"].items():
         print_table(scenario, rows, subject="waitbus")
+    for name, result in doc["sources"].items():
+        if "failed" in result:
+            print(f"\n== source {name}: FAILED {result['failed']}")
+        else:
+            print_table(f"source {name}", result["rows"])
     print("\n== throughput and CPU under load")
     for name, value in doc["throughput"].items():
         for row in value if isinstance(value, list) else [value]:
@@ -177,7 +224,7 @@ def report(doc: dict[str, Any]) -> None:
         print(f"{'met ' if row['met'] else 'MISSED'} {name}: measured {row['measured']}")
 
 
-def run(plan: Plan) -> dict[str, Any]:
+def run(plan: Plan, source_names: list[str]) -> dict[str, Any]:
     doc: dict[str, Any] = {"host": host_info(), "plan": plan_json(plan),
                            "started_ns": time.time_ns()}
     doc["idle"] = idle(plan)
@@ -191,6 +238,9 @@ def run(plan: Plan) -> dict[str, Any]:
     finally:
         for target in brokers.values():
             target.close()
+    doc["sources"] = sources(source_names, plan.rounds == 1)
+    if plan.rounds > 1 and shutil.which("valgrind"):
+        doc["instructions"] = callgrind_gate.measure(sorted(HOT_PATHS))
     doc["ratios"] = {s: ratios(rows, "waitbus") for s, rows in doc["latency"].items()}
     doc["targets"] = verdicts(doc, plan)
     doc["duration_s"] = (time.time_ns() - doc["started_ns"]) / 1e9
@@ -209,14 +259,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="JSON path (default: baselines/<commit>.json)")
     parser.add_argument("--history", action="store_true",
                         help="also record the run in benchmarks/history/<commit>.json")
+    parser.add_argument("--sources", default="all",
+                        help="per-source benchmarks to run: all, none, or a list like fs,pytest")
     parser.add_argument("--snapshot", action="store_true",
                         help="measure the committed HEAD, exported apart from the work tree")
+    parser.add_argument("--commit", default="HEAD",
+                        help="with --snapshot: the commit to measure (default HEAD)")
     parser.add_argument("--history-out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.snapshot:
         return in_snapshot(args)
     plan = Plan.quick(args.idle_s) if args.quick else Plan(idle_s=args.idle_s)
-    doc = run(plan)
+    names = {"all": list(SOURCE_BENCHES), "none": []}.get(args.sources,
+                                                          args.sources.split(","))
+    unknown = set(names) - set(SOURCE_BENCHES)
+    if unknown:
+        parser.error(f"unknown sources {sorted(unknown)}; known: {', '.join(SOURCE_BENCHES)}")
+    doc = run(plan, names)
     report(doc)
     commit = (doc["host"]["commit"] or "unknown")[:12]
     path = write_json(args.out or HERE / "baselines" / f"{commit}.json", doc)
@@ -228,23 +287,34 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def in_snapshot(args: argparse.Namespace) -> int:
-    """Export HEAD with `git archive` and run there, so others' unfinished edits stay out."""
+    """Export a commit with `git archive` and measure it there, apart from the work tree.
+
+    The benchmarks themselves are today's, copied over the export, so an old commit is
+    measured the same way as a new one (that is how history is filled in after the fact).
+    """
     repo = HERE.parent
-    commit = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True,
-                            text=True, check=True).stdout.strip()
+    commit = subprocess.run(["git", "-C", str(repo), "rev-parse", args.commit],
+                            capture_output=True, text=True, check=True).stdout.strip()
     with tempfile.TemporaryDirectory(prefix="wb-snap-") as tmp:
-        archive = subprocess.run(["git", "-C", str(repo), "archive", "HEAD"],
+        tree = Path(tmp) / "repo"
+        tree.mkdir()
+        archive = subprocess.run(["git", "-C", str(repo), "archive", commit],
                                  capture_output=True, check=True).stdout
-        subprocess.run(["tar", "-x", "-C", tmp], input=archive, check=True)
+        subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+        shutil.rmtree(tree / "benchmarks", ignore_errors=True)
+        shutil.copytree(HERE, tree / "benchmarks", ignore=shutil.ignore_patterns(
+            "baselines", "history", "dashboard", "__pycache__"))
+        if (repo.parent / "shared").is_dir():  # fixtures some per-source benchmarks read
+            (Path(tmp) / "shared").symlink_to(repo.parent / "shared")
         argv = [sys.executable, "-m", "benchmarks.run_all", "--idle-s", str(args.idle_s),
+                "--sources", args.sources,
                 "--out", str((args.out or HERE / "baselines" / f"{commit[:12]}.json").absolute())]
         if args.quick:
             argv.append("--quick")
         if args.history:
             argv += ["--history-out", str(HERE / "history" / f"{commit[:12]}.json")]
-        env = {**os.environ, "WAITBUS_BENCH_COMMIT": commit, "PYTHONPATH": tmp}
-        return subprocess.run(argv, cwd=tmp, env=env, check=False).returncode
-
+        env = {**os.environ, "WAITBUS_BENCH_COMMIT": commit, "PYTHONPATH": str(tree)}
+        return subprocess.run(argv, cwd=tree, env=env, check=False).returncode
 
 if __name__ == "__main__":
     sys.exit(main())

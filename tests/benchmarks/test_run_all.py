@@ -15,7 +15,8 @@ QUANTILES = ("p50", "p90", "p99", "p99.9", "max", "lost", "n")
 def test_quick_run_measures_waitbus_beside_every_peer_and_writes_its_json(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "run.json"
-    assert run_all.main(["--quick", "--idle-s", "0.5", "--out", str(out)]) == 0
+    assert run_all.main(["--quick", "--idle-s", "0.5", "--sources", "none",
+                         "--out", str(out)]) == 0
     doc = json.loads(out.read_text())
     assert {"cpu_model", "cores", "kernel", "python", "commit"} <= doc["host"].keys()
     labels = {s: [row["label"] for row in rows] for s, rows in doc["latency"].items()}
@@ -35,3 +36,10 @@ def test_quick_run_measures_waitbus_beside_every_peer_and_writes_its_json(
     printed = capsys.readouterr().out
     assert "== emit -> subscriber (ms)" in printed
     assert "vs redis" in printed
+
+
+def test_per_source_results_are_read_from_either_json_shape() -> None:
+    row = {"label": "waitbus", "p50": 1.0, "p99": 2.0}
+    assert run_all.source_rows({"rows": [row]}) == [row]
+    nested = {"host": {}, "scenarios": {"docker": {"bus": row, "poll": {**row, "label": "p"}}}}
+    assert [r["label"] for r in run_all.source_rows(nested)] == ["waitbus", "p"]
