@@ -1,4 +1,4 @@
-"""`waitbus demo`: a daemon in a temporary directory, real waits, measured wakes."""
+"""`waitbus demo`: a daemon in a temporary directory, real waits woken by every source."""
 
 from __future__ import annotations
 
@@ -6,13 +6,12 @@ import shutil
 import statistics
 import subprocess
 import tempfile
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from waitbus.api import emit
-from waitbus.demo import processes
+from waitbus.demo import processes, rounds
 
 Report = Callable[[str], None]
 
@@ -27,19 +26,16 @@ class DemoResult:
     problems: list[str] = field(default_factory=list)
 
 
-def run(report: Report, *, rounds: int = 5) -> DemoResult:
+def run(report: Report, *, repeats: int = 3) -> DemoResult:
     """Run the demo in a fresh temporary directory and remove it afterwards."""
     result = DemoResult()
     root = Path(tempfile.mkdtemp(prefix="waitbus-demo-"))
-    state = root / "state"
-    daemon = None
+    daemon: subprocess.Popen[str] | None = None
     try:
-        report(f"state directory {state} (temporary)")
-        daemon = processes.start(processes.waitbus_argv(state, "serve"), ready="serving",
-                                 stream="stdout")
-        report(f"daemon started (pid {daemon.pid})")
-        _agent_round(state, report, result, rounds)
-        _verdict_round(state, report, result)
+        bus, daemon = _start(root, report)
+        for name, play in rounds.ROUNDS.items():
+            _play(name, play, bus, repeats, report, result)
+        _verdict_round(bus, report, result)
     except processes.ChildFailed as exc:
         result.ok = False
         result.problems.append(str(exc))
@@ -53,35 +49,55 @@ def run(report: Report, *, rounds: int = 5) -> DemoResult:
     return result
 
 
-def _blocked_wait(state: Path, *args: str) -> subprocess.Popen[str]:
-    argv = processes.waitbus_argv(state, "-v", "wait", "--timeout", "10s", *args)
-    return processes.start(argv, ready="live at cursor", stream="stderr")
+def _start(root: Path, report: Report) -> tuple[rounds.Bus, subprocess.Popen[str]]:
+    state, watched = root / "state", root / "watched"
+    watched.mkdir()
+    secrets = state / "secrets"
+    secrets.mkdir(parents=True, mode=0o700)
+    (secrets / "github-webhook").write_bytes(rounds.DEMO_SECRET)
+    (secrets / "github-webhook").chmod(0o600)
+    docker = rounds.docker_answers()
+    args = ["serve", "--listen-port", "0", "--watch", str(watched)]
+    if docker:
+        args.append("--docker")
+    argv = processes.waitbus_argv(state, *args)
+    daemon = processes.start(argv, ready="serving", stream="stdout")
+    assert daemon.stdout is not None
+    line = processes.read_until(daemon.stdout, "webhook listener on", 10)
+    url = line.rsplit(" ", 1)[-1].strip() if line else None
+    report(f"daemon pid {daemon.pid} in {state} (temporary); webhook listener {url}; "
+           f"watching {watched}; docker {'on' if docker else 'off'}")
+    return rounds.Bus(state, url, watched, docker), daemon
 
 
-def _agent_round(state: Path, report: Report, result: DemoResult, rounds: int) -> None:
+def _play(name: str, play: Callable[[rounds.Bus, int], rounds.Wake], bus: rounds.Bus,
+          repeats: int, report: Report, result: DemoResult) -> None:
     samples: list[float] = []
-    for n in range(rounds):
-        waiter = _blocked_wait(state, "--source", "agent", "--match", f"fields.round={n}")
-        started = time.perf_counter()
-        emit("agent", "message", subject="demo", fields={"round": n}, state_dir=state)
-        status = waiter.wait(10)
-        samples.append((time.perf_counter() - started) * 1e3)
-        processes.stop(waiter)
-        if status != 0:
+    for n in range(repeats):
+        try:
+            wake = play(bus, n)
+        except rounds.Skip as exc:
+            result.skipped[name] = str(exc)
+            report(f"{name}: skipped: {exc}")
+            return
+        if wake.status != 0:
             result.ok = False
-            result.problems.append(f"agent round {n}: wait exited {status}, expected 0")
-    result.wake_ms["agent"] = samples
-    report(f"agent: emit -> `waitbus wait` exit, median {statistics.median(samples):.2f} ms "
-           f"over {len(samples)} rounds (max {max(samples):.2f} ms)")
+            result.problems.append(f"{name} round {n}: wait exited {wake.status}, expected 0")
+            continue
+        samples.append(wake.wake_ms)
+    result.wake_ms[name] = samples
+    if samples:
+        report(f"{name}: released a blocked `waitbus wait` {len(samples)}/{repeats} times; "
+               f"event received -> wait exited, median {statistics.median(samples):.2f} ms "
+               f"(max {max(samples):.2f} ms)")
 
 
-def _verdict_round(state: Path, report: Report, result: DemoResult) -> None:
-    waiter = _blocked_wait(state, "--source", "ci", "--match", 'subject="demo/build"')
-    emit("ci", "build", subject="demo/build", conclusion="failure", state_dir=state)
-    status = waiter.wait(10)
-    processes.stop(waiter)
-    if status == 1:
-        report("ci: a failed build released `waitbus wait` with exit 1, as it should")
+def _verdict_round(bus: rounds.Bus, report: Report, result: DemoResult) -> None:
+    waiter = rounds.blocked_wait(bus, "--source", "ci", "--match", 'subject="demo/build"')
+    emit("ci", "build", subject="demo/build", conclusion="failure", state_dir=bus.state)
+    wake = rounds.released(waiter)
+    if wake.status == 1:
+        report("verdict: a failed build released `waitbus wait` with exit 1, as it should")
     else:
         result.ok = False
-        result.problems.append(f"a failed build should exit 1; wait exited {status}")
+        result.problems.append(f"a failed build should exit 1; wait exited {wake.status}")

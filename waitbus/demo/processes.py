@@ -40,18 +40,29 @@ def start(argv: list[str], *, ready: str, stream: str, timeout_s: float = 10.0,
 
 
 def read_until(pipe: IO[str], needle: str, timeout_s: float) -> str | None:
-    """Read lines until one contains `needle`; None at EOF or after `timeout_s`."""
+    """Read lines until one contains `needle`; None at EOF or after `timeout_s`.
+
+    Reads the file descriptor a byte at a time, so nothing is left stranded in the text
+    wrapper's buffer where a later select() could not see it.
+    """
     deadline = time.monotonic() + timeout_s
+    fd = pipe.fileno()
+    line = bytearray()
     with selectors.DefaultSelector() as sel:
-        sel.register(pipe, selectors.EVENT_READ)
+        sel.register(fd, selectors.EVENT_READ)
         while (left := deadline - time.monotonic()) > 0:
             if not sel.select(left):
                 return None
-            text = pipe.readline()
-            if not text:
+            byte = os.read(fd, 1)
+            if not byte:
                 return None
+            if byte != b"\n":
+                line += byte
+                continue
+            text = line.decode(errors="replace")
             if needle in text:
                 return text
+            line.clear()
     return None
 
 

@@ -7,13 +7,13 @@ import argparse
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("demo", help="run a daemon in a temporary directory and wake real waits")
-    p.add_argument("--rounds", type=int, default=5, help="wake measurements per source")
+    p.add_argument("--repeats", type=int, default=3, help="wake measurements per source")
 
 
 def run(args: argparse.Namespace) -> int:
     from waitbus.demo.core import run as run_demo
 
-    result = run_demo(lambda text: print(f"demo: {text}", flush=True), rounds=args.rounds)
+    result = run_demo(lambda text: print(f"demo: {text}", flush=True), repeats=args.repeats)
     for name, reason in result.skipped.items():
         print(f"demo: skipped {name}: {reason}")
     for problem in result.problems:

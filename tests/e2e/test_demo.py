@@ -1,0 +1,20 @@
+"""`waitbus demo` as a new user runs it: a real subprocess, its exit code and its report."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+
+def test_demo_wakes_a_wait_from_every_source_it_can_run() -> None:
+    result = subprocess.run([sys.executable, "-m", "waitbus", "demo"], capture_output=True,
+                            text=True, timeout=180, check=False)
+    out = result.stdout
+    assert result.returncode == 0, out + result.stderr
+    for source in ("agent", "github", "filesystem", "pytest"):
+        assert f"demo: {source}: released a blocked `waitbus wait` 3/3 times" in out
+    assert "demo: verdict: a failed build released `waitbus wait` with exit 1" in out
+    assert "demo: all good" in out
+    # Docker runs when an engine answers (CI starts one); otherwise the skip is said plainly.
+    assert ("demo: docker: released" in out) or ("demo: docker: skipped:" in out)
+    assert "Traceback" not in result.stderr
