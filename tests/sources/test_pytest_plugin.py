@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
@@ -10,8 +11,9 @@ import sys
 from pathlib import Path
 
 from tests.conftest import DaemonProcess, start_wait
-from waitbus.event import Conclusion, Event
+from waitbus.event import MAX_TEXT_CHARS, Conclusion, Event
 from waitbus.paths import resolve
+from waitbus.sources.pytest_report import FLUSH_S
 from waitbus.store.store import Store
 
 SAMPLE = """\
@@ -150,6 +152,37 @@ def test_unusable_state_dir_neither_breaks_nor_slows_the_run(tmp_path: Path) -> 
     assert session_s(broken.stdout) < session_s(baseline.stdout) + 1.0
     (project / "test_sample.py").write_text("def test_ok():\n    pass\n")
     assert run_pytest(project, blocker, "--waitbus").returncode == 0
+
+
+def test_stuck_store_holds_up_the_end_of_a_run_by_at_most_the_flush_bound(
+        state_dir: Path, tmp_path: Path) -> None:
+    """Another process holds the store's write lock for the whole run."""
+    project = project_with(tmp_path, SAMPLE)
+    baseline = run_pytest(project, state_dir)
+    Store(resolve(state_dir)).close()
+    holder = os.open(resolve(state_dir).store_lock, os.O_RDWR)
+    try:
+        fcntl.flock(holder, fcntl.LOCK_EX)
+        stuck = run_pytest(project, state_dir, "--waitbus")
+    finally:
+        os.close(holder)
+    assert stuck.returncode == baseline.returncode == 1
+    assert "waitbus: the event store did not answer within" in stuck.stdout
+    assert session_s(stuck.stdout) < session_s(baseline.stdout) + FLUSH_S + 1.0
+
+
+def test_node_id_longer_than_a_subject_is_recorded_shortened(state_dir: Path,
+                                                             tmp_path: Path) -> None:
+    long_id = "x" * 1500
+    project = project_with(tmp_path, "import pytest\n\n"
+                           f"@pytest.mark.parametrize('v', [0], ids=['{long_id}'])\n"
+                           "def test_long(v):\n    assert v\n")
+    assert run_pytest(project, state_dir, "--waitbus").returncode == 1
+    failure, session = recorded(state_dir)
+    assert failure.fields["nodeid"] == f"test_sample.py::test_long[{long_id}]"
+    assert failure.subject is not None
+    assert len(failure.subject) == MAX_TEXT_CHARS
+    assert session.fields["failed"] == 1
 
 
 def session_s(summary: str) -> float:

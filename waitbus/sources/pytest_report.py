@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import queue
+import threading
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
 
-from waitbus.event import JSON, Conclusion, Draft, JSONObject
+from waitbus.event import JSON, MAX_TEXT_CHARS, Conclusion, Draft, JSONObject
 from waitbus.paths import resolve
 from waitbus.sources import emitter
 from waitbus.store.store import Store
@@ -17,6 +21,8 @@ SOURCE = "pytest"
 MAX_MESSAGE_CHARS = 500
 MAX_PAYLOAD_CHARS = 64 * 1024
 MAX_ARGS = 50
+# How long the end of a run waits for the store; only a stuck store ever uses it up.
+FLUSH_S = 2.0
 # pytest.ExitCode values, by number so the table reads without the enum's import cost.
 _EXIT_OK = 0
 _EXIT_INTERRUPTED = 2
@@ -38,13 +44,54 @@ class Counts:
                 "skipped": self.skipped, "xfailed": self.xfailed, "xpassed": self.xpassed}
 
 
+class Writer:
+    """Commits drafts on a background thread, so a slow or stuck store never holds up a test."""
+
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue[Draft | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self.error: str | None = None
+
+    def __repr__(self) -> str:
+        alive = self._thread is not None and self._thread.is_alive()
+        return f"<Writer running={alive} error={self.error!r}>"
+
+    def put(self, item: Draft) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="waitbus-pytest", daemon=True)
+            self._thread.start()
+        self._queue.put(item)
+
+    def close(self, timeout_s: float) -> bool:
+        """Finish the queued drafts; False when the store did not take them in `timeout_s`."""
+        if self._thread is None:
+            return True
+        self._queue.put(None)
+        self._thread.join(timeout_s)
+        return not self._thread.is_alive()
+
+    def _run(self) -> None:
+        store: Store | None = None
+        while (item := self._queue.get()) is not None:
+            if self.error is not None:
+                continue
+            try:
+                store = store or Store(resolve())
+                store.append(item)
+            except Exception as exc:  # a broken bus must never break the test run
+                self.error = str(exc)
+        if store is not None:
+            with contextlib.suppress(Exception):
+                store.close()
+
+
 @dataclass(eq=False)  # pytest keeps plugins in sets: identity hashing
 class Recorder:
     """The enabled plugin: counts reports, emits failures as they happen and the verdict last.
 
     It runs in the controller only; under xdist the workers' reports reach these hooks there.
-    Any error reaching the store is reported once on the terminal and recording stops: the
-    run itself is never affected.
+    Drafts are committed off the test thread; at the end of the run, an error or a store that
+    did not answer within FLUSH_S is reported in one terminal line. The run is never affected.
     """
 
     config: pytest.Config
@@ -52,11 +99,10 @@ class Recorder:
     session: str = field(default_factory=lambda: uuid.uuid4().hex)
     counts: Counts = field(default_factory=Counts)
     failures: int = 0
-    _store: Store | None = None
-    _broken: bool = False
+    writer: Writer = field(default_factory=Writer)
 
     def __repr__(self) -> str:
-        return f"<Recorder session={self.session} {self.counts} broken={self._broken}>"
+        return f"<Recorder session={self.session} {self.counts} {self.writer!r}>"
 
     @pytest.hookimpl(trylast=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -96,16 +142,24 @@ class Recorder:
             "session": self.session,
             "args": _args(self.config),
         }
-        self._emit(emitter.draft(
-            SOURCE, "session", subject=str(self.config.rootpath),
-            conclusion=_verdict(status, self.counts), fields=fields,
-            delivery_id=f"pytest-{self.session}-session"))
-        if self._store is not None:
-            self._store.close()
-            self._store = None
+        with self._guard():
+            self.writer.put(emitter.draft(
+                SOURCE, "session", subject=_subject(str(self.config.rootpath)),
+                conclusion=_verdict(status, self.counts), fields=fields,
+                delivery_id=f"pytest-{self.session}-session"))
+        if not self.writer.close(FLUSH_S):
+            self._warn(f"waitbus: the event store did not answer within {FLUSH_S:g} s; this run "
+                       "may be recorded late or not at all; the tests are unaffected")
+        elif self.writer.error is not None:
+            self._warn(f"waitbus: not recording this run ({self.writer.error}); "
+                       "the tests are unaffected")
 
     def _failed(self, report: pytest.TestReport | pytest.CollectReport) -> None:
         self.failures += 1
+        with self._guard():
+            self._record_failure(report)
+
+    def _record_failure(self, report: pytest.TestReport | pytest.CollectReport) -> None:
         when = getattr(report, "when", None) or "collect"
         path, line = _location(report)
         fields: JSONObject = {
@@ -118,22 +172,18 @@ class Recorder:
             "rootdir": str(self.config.rootpath),
             "session": self.session,
         }
-        self._emit(emitter.draft(
-            SOURCE, "test_failed", subject=report.nodeid or str(self.config.rootpath),
+        self.writer.put(emitter.draft(
+            SOURCE, "test_failed", subject=_subject(report.nodeid or str(self.config.rootpath)),
             conclusion=Conclusion.FAILURE, fields=fields,
             payload=report.longreprtext[:MAX_PAYLOAD_CHARS] or None,
             delivery_id=f"pytest-{self.session}-{self.failures}"))
 
-    def _emit(self, item: Draft) -> None:
-        if self._broken:
-            return
+    @contextlib.contextmanager
+    def _guard(self) -> Iterator[None]:
         try:
-            if self._store is None:
-                self._store = Store(resolve())
-            self._store.append(item)
-        except Exception as exc:  # a broken bus must never break the test run
-            self._broken = True
-            self._warn(f"waitbus: not recording this run ({exc}); the tests are unaffected")
+            yield
+        except Exception as exc:  # whatever goes wrong here must not reach pytest
+            self.writer.error = self.writer.error or f"{type(exc).__name__}: {exc}"
 
     def _warn(self, text: str) -> None:
         # Not warnings.warn: a project's filterwarnings=error would turn it into a failure.
@@ -172,6 +222,10 @@ def _message(report: pytest.TestReport | pytest.CollectReport) -> str:
         errors = [line[1:].strip() for line in lines if line.startswith("E ")]
         lines = errors[-1:] or lines[-1:]
     return lines[0][:MAX_MESSAGE_CHARS] if lines else ""
+
+
+def _subject(text: str) -> str:
+    return text if len(text) <= MAX_TEXT_CHARS else text[:MAX_TEXT_CHARS - 1] + "…"
 
 
 def _args(config: pytest.Config) -> list[JSON]:
