@@ -8,7 +8,12 @@ up also delays, and is charged for, the ones queued behind it. Each delivery is 
 HTTP/1.1 POST of a stored `workflow_run` payload on a fresh loopback connection (as a webhook
 sender opens one per delivery) to a real `waitbus serve` process; the subscriber is a separate
 process on the bus socket, so the sender's pacing never competes with it for the GIL. Bodies and
-signatures are computed before the run. Both processes read the same monotonic clock.
+signatures, and the request bytes, are prepared before the run. Both processes read the same
+monotonic clock.
+
+For reference, the same schedule is then run through `waitbus.emit` (the event committed straight
+to the store by the sending process, the same payload size), so the table shows what the HTTP
+listener adds over the bus itself on this machine at this moment.
 
 The polling baseline is SIMULATED, not run: a single poller re-checking every 3 s from a random
 phase would see each event at its first tick after the event reached the subscriber. It excludes
@@ -20,11 +25,11 @@ from __future__ import annotations
 import argparse
 import hashlib
 import hmac
-import http.client
 import json
 import os
 import queue
 import random
+import socket
 import subprocess
 import sys
 import tempfile
@@ -68,17 +73,23 @@ def _deliveries(n: int) -> list[tuple[str, bytes, str]]:
     return out
 
 
-def _post(port: int, delivery: str, body: bytes, sig: str) -> int:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        conn.request("POST", "/github", body=body, headers={
-            "Content-Type": "application/json", "X-GitHub-Event": "workflow_run",
-            "X-GitHub-Delivery": delivery, "X-Hub-Signature-256": sig, "Connection": "close"})
-        response = conn.getresponse()
-        response.read()
-        return response.status
-    finally:
-        conn.close()
+def _request(delivery: str, body: bytes, sig: str) -> bytes:
+    """The whole HTTP/1.1 request, built before the run as a sender has it ready to go."""
+    head = (f"POST /github HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            f"X-GitHub-Event: workflow_run\r\nX-GitHub-Delivery: {delivery}\r\n"
+            f"X-Hub-Signature-256: {sig}\r\nContent-Length: {len(body)}\r\n"
+            "Connection: close\r\n\r\n")
+    return head.encode() + body
+
+
+def _post(port: int, request: bytes) -> int:
+    """Send on a fresh connection; the reply comes once the event is committed and fanned out."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+        conn.sendall(request)
+        reply = b""
+        while chunk := conn.recv(65536):
+            reply += chunk
+    return int(reply.split(b" ", 2)[1]) if reply.startswith(b"HTTP/1.1 ") else 0
 
 
 def _lines(pipe: IO[str], into: queue.Queue[str]) -> None:
@@ -121,24 +132,44 @@ def run(n: int, rate_hz: float, seed: int = 1) -> dict[str, Summary]:
         daemon, daemon_out = _start([sys.executable, "-m", "waitbus", "--state-dir", str(state),
                                      "serve", "--listen-port", "0"])
         sub, arrivals = _start([sys.executable, "-m", "benchmarks.bench_github_webhook",
-                                "--subscriber", str(state), "--n", str(n + 1)])
+                                "--subscriber", str(state), "--n", str(2 * n + 1)])
         try:
             port = int(_next_line(daemon_out, "webhook listener on", 30).rsplit(":", 1)[1])
-            _post(port, "warm-up", deliveries[0][1], deliveries[0][2])
+            _post(port, _request("warm-up", deliveries[0][1], deliveries[0][2]))
+            requests = [_request(*delivery) for delivery in deliveries]
             _next_line(arrivals, "github:warm-up", 30)
             intended = Schedule(rate_hz=rate_hz, n=n).times_ns()
-            for at, (delivery, body, sig) in zip(intended, deliveries, strict=True):
+            for at, request in zip(intended, requests, strict=True):
                 pace(at)
-                _post(port, delivery, body, sig)
-            received = _collect(arrivals, n, timeout_s=30)
+                _post(port, request)
+            received = _collect(arrivals, n, "github:bench-", timeout_s=30)
+            emitted, via_emit = _emit_round(state, deliveries, rate_hz, arrivals)
         finally:
             for proc in (sub, daemon):
                 proc.terminate()
                 proc.wait(10)
-    return _summaries(intended, received, n, seed)
+    result = _summaries(intended, received, n, seed)
+    reference = Samples("waitbus.emit -> subscriber (reference)", expected=n)
+    for seq, at_ns in via_emit.items():
+        reference.add(emitted[seq], at_ns)
+    return {**result, "emit": summarize(reference)}
 
 
-def _collect(arrivals: queue.Queue[str], n: int, timeout_s: float) -> dict[int, int]:
+def _emit_round(state: Path, deliveries: list[tuple[str, bytes, str]], rate_hz: float,
+                arrivals: queue.Queue[str]) -> tuple[list[int], dict[int, int]]:
+    from waitbus import emit
+
+    n = len(deliveries)
+    intended = Schedule(rate_hz=rate_hz, n=n).times_ns()
+    for seq, (at, (_, body, _sig)) in enumerate(zip(intended, deliveries, strict=True)):
+        pace(at)
+        emit("github", "workflow_run", subject="octo-org/octo-repo", payload=body.decode(),
+             fields={"run_id": seq}, delivery_id=f"emit-{seq}", state_dir=state)
+    return intended, _collect(arrivals, n, "emit-", timeout_s=30)
+
+
+def _collect(arrivals: queue.Queue[str], n: int, prefix: str,
+             timeout_s: float) -> dict[int, int]:
     received: dict[int, int] = {}
     deadline = time.monotonic() + timeout_s
     while len(received) < n and (left := deadline - time.monotonic()) > 0:
@@ -149,7 +180,7 @@ def _collect(arrivals: queue.Queue[str], n: int, timeout_s: float) -> dict[int, 
         if not text:
             break
         delivery, at_ns = text.split()
-        if delivery.startswith("github:bench-"):
+        if delivery.startswith(prefix):
             received[int(delivery.rsplit("-", 1)[1])] = int(at_ns)
     return received
 
@@ -201,7 +232,8 @@ def main() -> None:
         subscriber(args.subscriber, args.n)
         return
     result = run(args.n, args.rate)
-    print_table("signed GitHub webhook POST -> subscriber wake", [result["bus"], result["poll"]])
+    print_table("signed GitHub webhook POST -> subscriber wake",
+                [result["bus"], result["poll"], result["emit"]])
     if args.json:
         write_json(args.json, {"host": host_info(), "scenarios": {"github_webhook": result}})
 
