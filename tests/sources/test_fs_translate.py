@@ -31,6 +31,24 @@ def test_move_halves_in_one_batch_become_one_move(tmp_path: Path) -> None:
     assert draft.subject == str(tmp_path / "new")
 
 
+def test_move_halves_split_across_reads_still_pair(tmp_path: Path) -> None:
+    translator = Translator({1: tmp_path})
+    first = translator.feed(parse(raw_bytes(1, inotify.IN_MOVED_FROM, 5, b"old")), 0,
+                            final=False)
+    assert first == []
+    (draft,) = translator.feed(parse(raw_bytes(1, inotify.IN_MOVED_TO, 5, b"new")), 0)
+    assert (draft.fields["from"], draft.fields["to"]) == (str(tmp_path / "old"),
+                                                          str(tmp_path / "new"))
+
+
+def test_lone_moved_from_is_reported_by_the_final_batch(tmp_path: Path) -> None:
+    translator = Translator({1: tmp_path})
+    translator.feed(parse(raw_bytes(1, inotify.IN_MOVED_FROM, 6, b"gone")), 0, final=False)
+    (draft,) = translator.feed([], 0)
+    assert (draft.fields["from"], draft.fields["to"]) == (str(tmp_path / "gone"), None)
+    assert translator.unpaired == {}
+
+
 def test_move_in_from_outside_has_no_from(tmp_path: Path) -> None:
     (draft,) = Translator({1: tmp_path}).feed(
         parse(raw_bytes(1, inotify.IN_MOVED_TO, 9, b"in")), 0)

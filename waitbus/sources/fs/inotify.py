@@ -67,22 +67,28 @@ class Translator:
 
     watches: dict[int, Path]
     roots: tuple[Path, ...] = field(default=())
+    # Move halves whose partner was not in the batch, held for one more batch at most.
+    unpaired: dict[int, tuple[Path, bool]] = field(default_factory=dict)
 
-    def feed(self, events: Iterable[RawEvent], received_at: int) -> list[Draft]:
+    def feed(self, events: Iterable[RawEvent], received_at: int, *,
+             final: bool = True) -> list[Draft]:
         """Drafts for one batch of events, in kernel order.
 
-        A move's halves are queued together, so both are in one drained batch unless the
-        entry moved across the watch's edge; then the half we saw is a move with one end None.
+        rename() queues a move's two halves one after the other, so a reader can wake between
+        them. With `final=False`, a lone "moved from" is held in `unpaired` for the next batch;
+        a final batch reports what is still alone as a move with one end None (it crossed the
+        edge of the watched paths).
         """
         out: list[Draft] = []
-        moved_from: dict[int, tuple[Path, bool]] = {}
         for raw in events:
-            draft = self._one(raw, moved_from, received_at)
+            draft = self._one(raw, self.unpaired, received_at)
             if draft is not None:
                 out.append(draft)
-        for cookie, (path, is_dir) in moved_from.items():
-            out.append(change(Kind.MOVE, path, is_dir=is_dir, moved_from=path, cookie=cookie,
-                              received_at=received_at))
+        if final:
+            for cookie, (path, is_dir) in self.unpaired.items():
+                out.append(change(Kind.MOVE, path, is_dir=is_dir, moved_from=path,
+                                  cookie=cookie, received_at=received_at))
+            self.unpaired.clear()
         return out
 
     def _one(self, raw: RawEvent, moved_from: dict[int, tuple[Path, bool]],
@@ -197,7 +203,18 @@ class InotifySource:
             notifier.close()
 
     def _drain(self, notifier: Inotify, translator: Translator, sink: Sink) -> None:
-        for draft in translator.feed(notifier.read(), time.time_ns()):
+        self._store(translator.feed(notifier.read(), time.time_ns(), final=False), sink)
+        if translator.unpaired:
+            # One loop turn later the rename that queued the first half has queued the second:
+            # read once more, then report what is still alone. No timer is involved.
+            asyncio.get_running_loop().call_soon(self._settle, notifier, translator, sink)
+
+    def _settle(self, notifier: Inotify, translator: Translator, sink: Sink) -> None:
+        if notifier.fd >= 0:
+            self._store(translator.feed(notifier.read(), time.time_ns()), sink)
+
+    def _store(self, drafts: list[Draft], sink: Sink) -> None:
+        for draft in drafts:
             self.seen += 1
             try:
                 sink.append(draft)
