@@ -5,10 +5,36 @@ a daemon (`waitbus serve`) fans them out over a private AF_UNIX socket. Start wi
 `wait_for` and `subscribe` (or their asyncio twins), or the CLI: `waitbus --help`.
 """
 
-from waitbus.api import aemit, asubscribe, await_for, emit, subscribe, wait_for
-from waitbus.errors import NotRunning, UsageError, WaitbusError, WaitTimeout
-from waitbus.event import Conclusion, Event
-from waitbus.messaging import arequest, arespond, request, respond
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from waitbus.api import aemit, asubscribe, await_for, emit, subscribe, wait_for
+    from waitbus.errors import NotRunning, UsageError, WaitbusError, WaitTimeout
+    from waitbus.event import Conclusion, Event
+    from waitbus.messaging import arequest, arespond, request, respond
+
+# Names load on first use, so `import waitbus.x` (the pytest plugin, the CLI) stays cheap.
+_HOMES = {
+    "aemit": "waitbus.api",
+    "asubscribe": "waitbus.api",
+    "await_for": "waitbus.api",
+    "emit": "waitbus.api",
+    "subscribe": "waitbus.api",
+    "wait_for": "waitbus.api",
+    "NotRunning": "waitbus.errors",
+    "UsageError": "waitbus.errors",
+    "WaitbusError": "waitbus.errors",
+    "WaitTimeout": "waitbus.errors",
+    "Conclusion": "waitbus.event",
+    "Event": "waitbus.event",
+    "arequest": "waitbus.messaging",
+    "arespond": "waitbus.messaging",
+    "request": "waitbus.messaging",
+    "respond": "waitbus.messaging",
+}
 
 __all__ = [
     "Conclusion",
@@ -28,3 +54,17 @@ __all__ = [
     "subscribe",
     "wait_for",
 ]
+
+
+def __getattr__(name: str) -> object:
+    home = _HOMES.get(name)
+    if home is None:
+        msg = f"module 'waitbus' has no attribute {name!r}"
+        raise AttributeError(msg)
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -112,7 +112,7 @@ class Daemon:
     def append(self, draft: Draft) -> tuple[Event, bool]:
         """The in-process sink for sources: commit, then fan out at once."""
         assert self._broadcast is not None
-        stored = self._broadcast.store.append(draft)
+        stored = self._broadcast.store.append(draft, ring=False)
         self._broadcast.fan_out()
         return stored
 

@@ -58,11 +58,12 @@ class Store:
             os.close(self._lock_fd)
             self._lock_fd = -1
 
-    def append(self, draft: Draft) -> tuple[Event, bool]:
+    def append(self, draft: Draft, *, ring: bool = True) -> tuple[Event, bool]:
         """Commit `draft`; return the stored event and whether it is new.
 
         Appending a delivery_id that is already stored changes nothing and returns the stored
-        event, so a redelivery is a no-op.
+        event, so a redelivery is a no-op. `ring=False` is for the daemon itself, which fans
+        out right after its own appends.
         """
         fields = dump_json(draft.fields)
         conclusion = None if draft.conclusion is None else str(draft.conclusion)
@@ -84,7 +85,8 @@ class Store:
             existing = self.get_by_delivery(draft.delivery_id)
             assert existing is not None
             return existing, False
-        self._doorbell.ring()
+        if ring:
+            self._doorbell.ring()
         event = Event(row[0], draft.delivery_id, draft.source, draft.type, draft.subject,
                       draft.conclusion, draft.received_at, draft.fields)
         return event, True
