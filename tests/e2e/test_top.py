@@ -54,17 +54,17 @@ def test_top_quits_on_q_and_restores_the_terminal(top_pane: Pane) -> None:
 
 def test_top_colours_verdicts_on_a_terminal(top_pane: Pane, daemon: DaemonProcess) -> None:
     top_pane.wait_for("subscribers 1")
-    run_cli(daemon.state_dir, "emit", "--source", "ci", "--type", "build", "--subject", "red",
+    run_cli(daemon.state_dir, "emit", "--source", "ci", "--type", "build", "--subject", "red-probe",
             "--conclusion", "failure")
-    assert "\x1b[31m" in top_pane.wait_for("red", escapes=True)
+    assert "\x1b[31m" in top_pane.wait_for("red-probe", escapes=True)
 
 
 def test_top_respects_no_color(daemon: DaemonProcess) -> None:
     for pane in _top_pane(daemon.state_dir, NO_COLOR="1"):
         pane.wait_for("subscribers 1")
         run_cli(daemon.state_dir, "emit", "--source", "ci", "--type", "build",
-                "--subject", "plain", "--conclusion", "failure")
-        screen = pane.wait_for("plain", escapes=True)
+                "--subject", "plain-probe", "--conclusion", "failure")
+        screen = pane.wait_for("plain-probe", escapes=True)
         assert "\x1b[31m" not in screen
         assert "\x1b[1m" not in screen
 
