@@ -138,3 +138,9 @@ def test_tail_lists_recent_events(state_dir: Path) -> None:
         emit("s", "t", fields={"i": i}, state_dir=state_dir)
     result = run_cli(state_dir, "tail", "-n", "2", "--json")
     assert [json.loads(x)["fields"]["i"] for x in result.stdout.splitlines()] == [1, 2]
+
+
+def test_timeout_without_any_daemon_says_unreachable_not_quiet(state_dir: Path) -> None:
+    result = run_cli(state_dir, "wait", "--source", "x", "--timeout", "300ms")
+    assert result.returncode == 69
+    assert "no waitbus daemon answered" in result.stderr

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from waitbus.consumers.feed import DEFAULT_RECONNECT_S, Feed
-from waitbus.errors import MatchError, WaitTimeout
+from waitbus.errors import MatchError, NotRunning, WaitTimeout
 from waitbus.event import Event
 from waitbus.match import AnyOf, Match
 from waitbus.paths import StatePaths
@@ -69,6 +69,8 @@ async def reach(goal: Goal, paths: StatePaths, *, cursor: int, timeout_s: float 
                                     key=lambda e: e.cursor)
                     return Outcome(tuple(events), feed.cursor)
     except TimeoutError:
+        if feed.connects == 0:  # not a quiet bus: no daemon ever answered
+            raise NotRunning(paths.socket, timeout_s or 0.0) from None
         raise WaitTimeout(timeout_s or 0.0, feed.cursor) from None
     msg = "a feed never ends"
     raise AssertionError(msg)  # pragma: no cover
