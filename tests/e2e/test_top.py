@@ -45,6 +45,17 @@ def test_top_in_a_terminal_shows_an_event_when_it_arrives(top_pane: Pane,
     assert "head #1" in top_pane.wait_for("head #1")
 
 
+def test_top_follows_a_daemon_restart_and_shows_the_new_daemon(top_pane: Pane,
+                                                               daemon: DaemonProcess) -> None:
+    top_pane.wait_for(f"pid {daemon.pid} ")
+    daemon.stop()
+    daemon.start()
+    top_pane.wait_for(f"pid {daemon.pid} ")
+    run_cli(daemon.state_dir, "emit", "--source", "ci", "--type", "build",
+            "--subject", "after-restart")
+    top_pane.wait_for("after-restart")
+
+
 def test_top_quits_on_q_and_restores_the_terminal(top_pane: Pane) -> None:
     top_pane.wait_for("subscribers 1")
     top_pane.send("q")

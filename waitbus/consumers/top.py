@@ -132,8 +132,9 @@ class Watch:
 
     async def batches(self) -> AsyncIterator[list[Event]]:
         """Yield [] once subscribed, then each batch of new events, the view already updated."""
+        # Going live again after a daemon restart is worth a redraw: the status has changed.
         feed = Feed(self.paths, EVERYTHING, cursor=self._load_backlog(),
-                    reconnect_s=self.reconnect_s)
+                    reconnect_s=self.reconnect_s, on_live=lambda _cursor: self.poke())
         pump = asyncio.create_task(self._pump(feed))
         try:
             await self._until_live(feed, pump)
