@@ -108,3 +108,13 @@ def test_full_disk_loses_nothing_already_stored_and_says_so(tmp_path: Path) -> N
     assert "nothing was stored: free space and emit again" in result.stdout
     with Store(resolve(state)) as store:
         assert [e.delivery_id for e in store.read_after(0)] == ["kept"]
+
+
+def test_reader_opening_a_store_before_its_schema_exists_sees_it_empty(state_dir: Path) -> None:
+    import sqlite3
+
+    state_dir.mkdir(mode=0o700)
+    sqlite3.connect(state_dir / "events.db").close()  # the file a starting daemon just made
+    with Store(resolve(state_dir), create=False) as store:
+        assert store.head() == 0
+        assert store.read_after(0) == []

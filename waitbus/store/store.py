@@ -36,11 +36,17 @@ class Store:
             )
             for pragma in schema.PRAGMAS:
                 self._db.execute(pragma)
-            if create:
+            # A reader can open the file in the instant between its creation and its schema.
+            if create or not self._has_schema():
                 with self._write_lock():
                     self._db.executescript(schema.CREATE)
                     self._db.execute(f"PRAGMA user_version={schema.VERSION}")
         os.chmod(paths.store, 0o600)
+
+    def _has_schema(self) -> bool:
+        found = self._db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'events'").fetchone()
+        return found is not None
 
     def __enter__(self) -> Self:
         return self
