@@ -10,7 +10,7 @@ import time
 from typing import Any
 
 from benchmarks import procstat
-from benchmarks.children import child_env, spawn, start_worker, worker
+from benchmarks.children import child_env, spawn, spawn_many, start_worker, worker
 from benchmarks.harness import Samples, Schedule, pace
 from benchmarks.targets import InotifyTarget, PeerTarget, Target, WaitbusTarget
 from benchmarks.workers import READY
@@ -31,7 +31,7 @@ def _results(proc: subprocess.Popen[str]) -> dict[str, Any]:
 def fan_out(target: Target, receivers: int, schedule: Schedule) -> Samples:
     """Send on `schedule` to `receivers` subscriber processes; one sample per arrival."""
     argv = worker("subscribe", target.name, *target.worker_args())
-    subs = [start_worker(argv, READY[target.name]) for _ in range(receivers)]
+    subs = spawn_many([argv] * receivers, ready=READY[target.name])
     samples = Samples(target.name, expected=schedule.n * receivers)
     try:
         times = schedule.times_ns()

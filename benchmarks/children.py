@@ -27,28 +27,45 @@ def worker(role: str, target: str, *args: str) -> list[str]:
 
 def spawn(argv: list[str], *, ready: str, stream: str = "stderr", timeout_s: float = 60.0,
           env: dict[str, str] | None = None) -> subprocess.Popen[str]:
-    """Start `argv` and return once `ready` appears on `stream`.
+    """Start `argv` and return once `ready` appears on `stream`."""
+    return spawn_many([argv], ready=ready, stream=stream, timeout_s=timeout_s, env=env)[0]
+
+
+def spawn_many(argvs: list[list[str]], *, ready: str, stream: str = "stderr",
+               timeout_s: float = 60.0,
+               env: dict[str, str] | None = None) -> list[subprocess.Popen[str]]:
+    """Start every argv at once, then return when each has printed `ready` on `stream`.
 
     Reads the raw pipe, not a buffered reader: a burst of start-up lines in one write (as
     nats-server prints them) would otherwise sit in a buffer that select() cannot see.
     """
-    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env or child_env())
+    procs = [subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, env=env or child_env())
+             for argv in argvs]
+    deadline = time.monotonic() + timeout_s
+    try:
+        for proc in procs:
+            _await(proc, ready.encode(), stream, deadline)
+    except RuntimeError:
+        for proc in procs:
+            processes.stop(proc)
+        raise
+    return procs
+
+
+def _await(proc: subprocess.Popen[str], needle: bytes, stream: str, deadline: float) -> None:
     pipe = proc.stdout if stream == "stdout" else proc.stderr
     assert pipe is not None
-    seen, needle = b"", ready.encode()
-    deadline = time.monotonic() + timeout_s
+    seen = b""
     with selectors.DefaultSelector() as sel:
         sel.register(pipe.fileno(), selectors.EVENT_READ)
         while needle not in seen:
             left = deadline - time.monotonic()
             chunk = os.read(pipe.fileno(), 65536) if left > 0 and sel.select(left) else b""
             if not chunk:
-                processes.stop(proc)
-                msg = f"{argv[0]} {' '.join(argv[1:4])} did not print {ready!r}: {seen[-500:]!r}"
+                msg = f"{proc.args!r} did not print {needle!r}: {seen[-500:]!r}"
                 raise RuntimeError(msg)
             seen += chunk
-    return proc
 
 
 def start_worker(argv: list[str], ready: str) -> subprocess.Popen[str]:

@@ -61,13 +61,13 @@ TARGETS = {
 class Plan:
     """How big each scenario is; `quick` shrinks every count to check wiring, not speed."""
 
-    rounds: int = 3
+    rounds: int = 2
     subscriber_n: int = 1000
     subscriber_hz: float = 200.0
     fan_out_n: int = 200
     fan_out_hz: float = 100.0
     fan_outs: tuple[int, ...] = (10, 50)
-    wait_n: int = 40
+    wait_n: int = 25
     ingest_one: int = 20_000
     ingest_many: tuple[int, int] = (20, 2_000)
     load_producers: int = 50
@@ -88,12 +88,17 @@ def interleaved(names: tuple[str, ...], rounds: int,
     merged: dict[str, Samples] = {}
     for r in range(rounds):
         for name in names[r % len(names):] + names[: r % len(names)]:
+            progress(f"round {r + 1}/{rounds}: {name}")
             got = run(name)
             if name in merged:
                 merged[name].extend(got)
             else:
                 merged[name] = got
     return [summarize(merged[name]) for name in names]
+
+
+def progress(text: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
 
 
 def latency(plan: Plan, brokers: dict[str, WaitbusTarget | PeerTarget]) -> dict[str, list[Summary]]:
@@ -227,19 +232,23 @@ def report(doc: dict[str, Any]) -> None:
 def run(plan: Plan, source_names: list[str]) -> dict[str, Any]:
     doc: dict[str, Any] = {"host": host_info(), "plan": plan_json(plan),
                            "started_ns": time.time_ns()}
+    progress(f"idle costs over {plan.idle_s:g} s")
     doc["idle"] = idle(plan)
     brokers: dict[str, WaitbusTarget | PeerTarget] = {}
     try:
         for name in BROKERS:
             brokers[name] = open_target(name)
         doc["latency"] = latency(plan, brokers)
+        progress("throughput and CPU under load")
         doc["throughput"] = throughput(plan, brokers)
         doc["rss_after_mb"] = {n: procstat.rss_kb(t.pid()) / 1024 for n, t in brokers.items()}
     finally:
         for target in brokers.values():
             target.close()
+    progress(f"per-source benchmarks: {', '.join(source_names) or 'none'}")
     doc["sources"] = sources(source_names, plan.rounds == 1)
     if plan.rounds > 1 and shutil.which("valgrind"):
+        progress("hot-path instruction counts")
         doc["instructions"] = callgrind_gate.measure(sorted(HOT_PATHS))
     doc["ratios"] = {s: ratios(rows, "waitbus") for s, rows in doc["latency"].items()}
     doc["targets"] = verdicts(doc, plan)

@@ -122,6 +122,7 @@ class InotifyTarget:
 
     name: str = "inotifywait"
     root: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="wb-inotify-")))
+    sent: int = 0
 
     def __post_init__(self) -> None:
         if shutil.which("inotifywait") is None:
@@ -129,7 +130,9 @@ class InotifyTarget:
             raise RuntimeError(msg)
 
     def send(self, seq: int) -> None:
-        fd = os.open(self.root / str(seq), os.O_CREAT | os.O_WRONLY, 0o600)
+        # A fresh name each time: creating a file that exists already is no create event.
+        self.sent += 1
+        fd = os.open(self.root / f"{seq}-{self.sent}", os.O_CREAT | os.O_WRONLY, 0o600)
         os.close(fd)
 
     def wait_argv(self, seq: int) -> tuple[list[str], str]:
