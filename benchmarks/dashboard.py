@@ -20,7 +20,7 @@ HERE = Path(__file__).absolute().parent
 COLUMNS = ("p50", "p90", "p99", "p99.9", "max", "lost", "n")
 COLOURS = ("#1b6ac9", "#d1495b", "#2e933c", "#8a5cc2", "#e08e0b", "#555555")
 Series = dict[str, float | None]
-Metric = tuple[str, str, Callable[[dict[str, Any]], Series]]
+Metric = tuple[str, str, Callable[[dict[str, Any]], Series], float | None]
 
 
 def _latency(scenario: str, column: str) -> Callable[[dict[str, Any]], Series]:
@@ -45,15 +45,16 @@ def _instructions(doc: dict[str, Any]) -> Series:
     return {name: value / 1000 for name, value in doc.get("instructions", {}).items()}
 
 
+# Title, unit, what to plot, and the issue's target for waitbus (a dashed line), if any.
 METRICS: list[Metric] = [
-    ("emit -> subscriber, p99", "ms", _latency("emit -> subscriber", "p99")),
-    ("emit -> subscriber, p50", "ms", _latency("emit -> subscriber", "p50")),
-    ("emit -> wait exit, p99", "ms", _latency("emit -> wait exit", "p99")),
-    ("fan-out to 50 subscribers, p99", "ms", _latency("fan-out to 50 subscribers", "p99")),
-    ("durable ingest", "emits/s", _throughput),
-    ("idle RSS", "MB", _idle("rss_mb")),
-    ("idle wakeups", "per minute", _idle("wakeups_per_min")),
-    ("hot-path instructions (callgrind)", "thousand per op", _instructions),
+    ("emit -> subscriber, p99", "ms", _latency("emit -> subscriber", "p99"), 1.0),
+    ("emit -> subscriber, p50", "ms", _latency("emit -> subscriber", "p50"), None),
+    ("emit -> wait exit, p99", "ms", _latency("emit -> wait exit", "p99"), 5.0),
+    ("fan-out to 50 subscribers, p99", "ms", _latency("fan-out to 50 subscribers", "p99"), 5.0),
+    ("durable ingest", "emits/s", _throughput, None),
+    ("idle RSS", "MB", _idle("rss_mb"), 25.0),
+    ("idle wakeups", "per minute", _idle("wakeups_per_min"), None),
+    ("hot-path instructions (callgrind)", "thousand per op", _instructions, None),
 ]
 
 
@@ -74,12 +75,12 @@ def _nice_top(value: float) -> float:
 
 
 def plot(title: str, unit: str, commits: list[str], series: dict[str, list[float | None]],
-         width: int = 570, height: int = 240) -> str:
+         target: float | None = None, width: int = 560, height: int = 240) -> str:
     """An SVG line chart: one polyline per series over the commits, y from zero."""
     left, right, top, bottom = 64, 165, 28, 44
     w, h = width - left - right, height - top - bottom
     values = [v for vs in series.values() for v in vs if v is not None]
-    ymax = _nice_top(max(values, default=1.0))
+    ymax = _nice_top(max([*values, target or 0.0], default=1.0))
     step = w / max(1, len(commits) - 1)
 
     def xy(i: int, v: float) -> tuple[float, float]:
@@ -97,6 +98,11 @@ def plot(title: str, unit: str, commits: list[str], series: dict[str, list[float
         x = left + i * step
         parts.append(f'<text x="{x:.1f}" y="{top + h + 16}" class="tick" '
                      f'text-anchor="middle">{html.escape(commit[:7])}</text>')
+    if target is not None:
+        y = top + h - h * target / ymax
+        parts.append(f'<line x1="{left}" x2="{left + w}" y1="{y:.1f}" y2="{y:.1f}" '
+                     f'class="target"/><text x="{left + w - 2}" y="{y - 4:.1f}" class="tick" '
+                     f'text-anchor="end">target {target:g}</text>')
     for n, (label, vs) in enumerate(series.items()):
         colour = COLOURS[n % len(COLOURS)]
         points = [xy(i, v) for i, v in enumerate(vs) if v is not None]
@@ -137,7 +143,8 @@ def table(scenario: str, rows: list[dict[str, Any]], ratios: dict[str, Any]) -> 
 STYLE = """body{font:14px system-ui,sans-serif;margin:24px;color:#222;max-width:1150px}
 .plots{display:flex;flex-wrap:wrap;gap:8px}svg{background:#fafafa;border:1px solid #ddd}
 .title{font-weight:600;font-size:13px}.tick{font-size:11px;fill:#444}
-.grid{stroke:#ddd}table{border-collapse:collapse;margin-bottom:12px}
+.grid{stroke:#ddd}.target{stroke:#999;stroke-dasharray:5 4}
+table{border-collapse:collapse;margin-bottom:12px}
 td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}td:first-child{text-align:left}
 th{background:#eee}.host{color:#555}"""
 
@@ -146,12 +153,12 @@ def page(history: list[dict[str, Any]]) -> str:
     """The whole dashboard as one HTML document."""
     commits = [str(d.get("host", {}).get("commit") or "?") for d in history]
     plots = []
-    for title, unit, pick in METRICS:
+    for title, unit, pick, target in METRICS:
         picked = [pick(d) for d in history]
         labels = list(dict.fromkeys(k for p in picked for k in p))
         if labels:
             series = {label: [p.get(label) for p in picked] for label in labels}
-            plots.append(plot(title, unit, commits, series))
+            plots.append(plot(title, unit, commits, series, target))
     latest = history[-1] if history else {}
     host = latest.get("host", {})
     tables = [table(s, rows, latest.get("ratios", {}).get(s, {}))
