@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import sys
 import tempfile
 from collections.abc import Callable
@@ -48,6 +49,16 @@ MATCH = AnyOf((
 ))
 
 
+_SCRATCH: list[Path] = []
+
+
+def _scratch() -> Path:
+    """One temporary folder per run, removed when the run ends."""
+    if not _SCRATCH:
+        _SCRATCH.append(Path(tempfile.mkdtemp(prefix="wb-cg-")))
+    return _SCRATCH[0]
+
+
 def draft(seq: int) -> Draft:
     return Draft(source="bench", type="tick", delivery_id=f"id-{seq:08d}",
                  received_at=1_700_000_000_000_000_000 + seq, subject="s",
@@ -81,7 +92,7 @@ def match(count: int) -> Callable[[], None]:
 
 
 def append(count: int) -> Callable[[], None]:
-    store = Store(resolve(Path(tempfile.mkdtemp(prefix="wb-cg-")) / "s"))
+    store = Store(resolve(_scratch() / "append"))
     store.append(draft(-1))  # the first append creates the tables' pages; keep it out
     drafts = [draft(seq) for seq in range(COUNTS["store.Store.append"])]
 
@@ -96,7 +107,7 @@ class _NullWriter:
 
 
 def fan_out(count: int) -> Callable[[], None]:
-    store = Store(resolve(Path(tempfile.mkdtemp(prefix="wb-cg-")) / "s"))
+    store = Store(resolve(_scratch() / "fan-out"))
     broadcast = Broadcast(store, batch_rows=1)
     loop = asyncio.new_event_loop()  # Subscriber holds an asyncio.Event; give it a loop
     asyncio.set_event_loop(loop)
@@ -141,10 +152,14 @@ def main(argv: list[str]) -> int:
     runs = [HOT_PATHS[name](COUNTS[name]) for name in argv]
     slow = os.environ.get(SLOWDOWN_ENV)
     runs = [_slowed(run) if name == slow else run for name, run in zip(argv, runs, strict=True)]
-    for run in runs:
-        os.sched_yield()  # a dump boundary (see the module docstring)
-        run()
-    os.sched_yield()
+    try:
+        for run in runs:
+            os.sched_yield()  # a dump boundary (see the module docstring)
+            run()
+        os.sched_yield()
+    finally:
+        for folder in _SCRATCH:
+            shutil.rmtree(folder, ignore_errors=True)
     return 0
 
 
