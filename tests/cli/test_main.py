@@ -48,3 +48,25 @@ def test_bad_duration_says_what_to_write(state_dir: Path,
     assert main(["--state-dir", str(state_dir), "wait", "--source", "s",
                  "--timeout", "soon"]) == Exit.USAGE
     assert "30s, 5m, 1h" in capsys.readouterr().err
+
+
+def test_command_summaries_match_what_each_module_registers() -> None:
+    import argparse
+
+    from waitbus.cli.main import COMMANDS, build_parser
+
+    parser = build_parser()  # every module registers itself
+    (sub,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    registered = {action.dest: action.help for action in sub._choices_actions}
+    assert registered == COMMANDS
+
+
+def test_running_wait_imports_no_other_command_module() -> None:
+    import subprocess
+    import sys
+
+    script = ("import sys; from waitbus.cli.main import build_parser; build_parser('wait'); "
+              "print(sorted(m for m in sys.modules if m.startswith('waitbus.cli.commands.')))")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         check=True, timeout=60).stdout
+    assert out.strip() == "['waitbus.cli.commands.wait']"

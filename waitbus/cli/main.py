@@ -14,30 +14,33 @@ from types import ModuleType
 from waitbus.cli.exits import Exit, table
 from waitbus.errors import NotRunning, StoreError, UsageError, WaitbusError, WaitTimeout
 
-# Each module has register(subparsers) and run(args) -> int, and imports heavy things in run().
-COMMANDS = (
-    "init",
-    "serve",
-    "emit",
-    "wait",
-    "on",
-    "tail",
-    "status",
-    "demo",
-    "mcp",
-    "swarm-demo",
-    "top",
-    "verify",
-    "install-systemd",
-    "uninstall-systemd",
-    "install-launchd",
-    "uninstall-launchd",
-    "secret",
-    "sources",
-)
+# Each command is a module with register(subparsers) and run(args) -> int. Only the module of
+# the command being run is imported, so `waitbus wait` and `waitbus serve` load nothing else;
+# the summaries below are what `waitbus --help` lists (a test keeps them equal to the modules').
+COMMANDS = {
+    "init": "create the state directory (0700) and the event store",
+    "serve": "run the daemon in the foreground",
+    "emit": "commit one event and wake the daemon",
+    "wait": "block until a matching event; exit 0 success, 1 failure, 124 timeout",
+    "on": "run a command (no shell) for each matching event",
+    "tail": "list recent events (and follow new ones)",
+    "status": "show the daemon's state (exit 69 when it is down)",
+    "demo": "run a daemon in a temporary directory and wake real waits",
+    "mcp": "serve MCP over stdio: wait, events, get_event, emit, status and resources",
+    "swarm-demo": "N agent processes on one bus: a seed wakes all, a death is noticed",
+    "top": "a live view of the bus: events per source and subject, rate, lag",
+    "verify": "verify the installed waitbus against its signed release",
+    "install-systemd": "verify waitbus, then install its user service",
+    "uninstall-systemd": "remove the user service install-systemd wrote",
+    "install-launchd": "verify waitbus, then install its LaunchAgent",
+    "uninstall-launchd": "remove the LaunchAgent install-launchd wrote",
+    "secret": "store a secret the daemon reads (webhook keys, tokens)",
+    "sources": "list built-in sources and plugins with their trust status",
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
+    """The parser, with full arguments for `selected` (every command when it is None)."""
     parser = argparse.ArgumentParser(
         prog="waitbus",
         description="A workstation-local event bus: wait on events instead of polling.",
@@ -49,14 +52,18 @@ def build_parser() -> argparse.ArgumentParser:
                         "else $XDG_STATE_HOME/waitbus, else ~/.local/state/waitbus)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in COMMANDS:
-        _module(name).register(sub)
+    for name, summary in COMMANDS.items():
+        if selected is None or name == selected:
+            _module(name).register(sub)
+        else:
+            sub.add_parser(name, help=summary)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
     words = list(sys.argv[1:] if argv is None else argv)
+    named = [word for word in words if word in COMMANDS]
+    parser = build_parser(named[0] if named else "")
     # Everything after the first `--` is a command line for `waitbus on`, never parsed here.
     tail: list[str] | None = None
     if "--" in words:

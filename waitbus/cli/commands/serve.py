@@ -46,7 +46,8 @@ def run(args: argparse.Namespace) -> int:
                         watch_paths=_watch_paths(args.watch),
                         listen_port=_listen_port(args.listen_port))
     sources = registry.enabled(settings)
-    _announce_listener(sources)
+    if settings.listen_port is not None:
+        _announce_listener(sources)
     daemon = Daemon(settings, sources)
     asyncio.run(daemon.serve(on_ready=ready))
     print("waitbus: stopped", file=sys.stderr)
