@@ -102,8 +102,23 @@ def append(count: int) -> Callable[[], None]:
     return run
 
 
+class _NullTransport:
+    """A transport with room to spare: the live path writes straight to it."""
+
+    def is_closing(self) -> bool:
+        return False
+
+    def get_write_buffer_size(self) -> int:
+        return 0
+
+
 class _NullWriter:
-    """Stands in for asyncio.StreamWriter: offer() only queues, it never writes."""
+    """Stands in for asyncio.StreamWriter (a real socket would make the count noisy)."""
+
+    transport = _NullTransport()
+
+    def write(self, data: bytes) -> None:
+        del data
 
 
 def fan_out(count: int) -> Callable[[], None]:
