@@ -23,3 +23,17 @@ def test_demo_wakes_a_wait_from_every_source_it_can_run() -> None:
     else:
         assert "demo: docker: skipped: no Docker engine answers" in out
     assert "Traceback" not in result.stderr
+
+
+def test_demo_json_reports_every_measurement() -> None:
+    import json
+
+    result = subprocess.run([sys.executable, "-m", "waitbus", "demo", "--json", "--repeats", "1"],
+                            capture_output=True, text=True, timeout=180, check=False)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["ok"] is True
+    assert report["problems"] == []
+    assert {"agent", "github", "filesystem", "pytest"} <= set(report["wake_ms"])
+    assert all(len(ms) == 1 and ms[0] > 0 for ms in report["wake_ms"].values())
+    assert "demo: agent: released" in result.stderr

@@ -3,17 +3,29 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("demo", help="run a daemon in a temporary directory and wake real waits")
     p.add_argument("--repeats", type=int, default=3, help="wake measurements per source")
+    p.add_argument("--json", action="store_true",
+                   help="print the result as JSON on stdout (progress goes to stderr)")
 
 
 def run(args: argparse.Namespace) -> int:
     from waitbus.demo.core import run as run_demo
+    from waitbus.event import JSON, dump_json
 
-    result = run_demo(lambda text: print(f"demo: {text}", flush=True), repeats=args.repeats)
+    progress = sys.stderr if args.json else sys.stdout
+    result = run_demo(lambda text: print(f"demo: {text}", file=progress, flush=True),
+                      repeats=args.repeats)
+    if args.json:
+        wake_ms: dict[str, JSON] = {name: list(ms) for name, ms in result.wake_ms.items()}
+        print(dump_json({"ok": result.ok, "wake_ms": wake_ms,
+                         "skipped": dict(result.skipped.items()),
+                         "problems": list(result.problems)}))
+        return 0 if result.ok else 1
     for name, reason in result.skipped.items():
         print(f"demo: skipped {name}: {reason}")
     for problem in result.problems:
