@@ -65,6 +65,7 @@ def wait_for(match: str | Sequence[str] | Match | None = None, *, source: str | 
              state_dir: str | os.PathLike[str] | None = None,
              reconnect_s: float = DEFAULT_RECONNECT_S) -> Event:
     """Blocking form of await_for; call it from code that is not already in an event loop."""
+    _refuse_inside_a_loop("wait_for", "await await_for(...)")
     return asyncio.run(await_for(match, source=source, all_of=all_of, any_of=any_of,
                                  timeout_s=timeout_s, since=since, state_dir=state_dir,
                                  reconnect_s=reconnect_s))
@@ -92,6 +93,7 @@ def subscribe(match: str | Sequence[str] | Match | None = None, *, source: str |
     """Blocking generator form of asubscribe."""
     stream = asubscribe(match, source=source, since=since, payload=payload,
                         state_dir=state_dir, reconnect_s=reconnect_s)
+    _refuse_inside_a_loop("subscribe", "async for event in asubscribe(...)")
     loop = asyncio.new_event_loop()
     try:
         while True:
@@ -127,6 +129,15 @@ def goal_of(match: str | Sequence[str] | Match | None = None, *, source: str | N
         msg = "nothing to wait for: give a match, a source, all_of or any_of"
         raise UsageError(msg)
     return Goal((base,))
+
+
+def _refuse_inside_a_loop(name: str, twin: str) -> None:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    msg = f"{name}() blocks, and this thread runs an asyncio loop; use `{twin}` instead"
+    raise UsageError(msg)
 
 
 def _path(state_dir: str | os.PathLike[str] | None) -> Path | None:
