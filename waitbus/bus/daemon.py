@@ -192,11 +192,11 @@ class Daemon:
             writer.write(wire.encode(wire.Status(self.status())))
             await writer.drain()
             return
-        await self._serve_subscriber(uid, request, reader, writer, decoder)
+        await self._serve_subscriber(uid, request, reader, writer)
 
     async def _serve_subscriber(self, uid: int, request: wire.Subscribe,
-                                reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                                decoder: wire.FrameDecoder) -> None:
+                                reader: asyncio.StreamReader,
+                                writer: asyncio.StreamWriter) -> None:
         broadcast = self._broadcast
         assert broadcast is not None
         since = broadcast.head if request.since is None else request.since
