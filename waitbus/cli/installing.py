@@ -38,7 +38,7 @@ def install(args: argparse.Namespace, plan: Callable[[StatePaths], list[Planned]
         print("waitbus: WARNING: --skip-verify: installing a daemon whose files were NOT "
               "verified against a signed release", file=sys.stderr)
     else:
-        print(verifying.describe(gate.verify(verifying.request_from(args))))
+        print(verifying.describe(gate.verify(verifying.request_from(args), verifying.progress)))
     paths = paths_from(args)
     planned = plan(paths)
     if args.dry_run:

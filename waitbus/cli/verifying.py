@@ -74,3 +74,8 @@ def describe(outcome: Outcome) -> str:
         if i.skipped:
             text += f" ({i.skipped} scripts/data entries outside site-packages not checked)"
     return text
+
+
+def progress(step: str) -> None:
+    """Verification takes a second or two: say each step on stderr as it starts."""
+    print(f"waitbus: {step}...", file=sys.stderr, flush=True)

@@ -23,7 +23,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run(args: argparse.Namespace) -> int:
     from waitbus.install import gate
 
-    outcome = gate.verify(verifying.request_from(args, check_installed=not args.file_only))
+    outcome = gate.verify(verifying.request_from(args, check_installed=not args.file_only),
+                          verifying.progress)
     if args.json:
         v, i = outcome.verified, outcome.installed
         print(json.dumps({
