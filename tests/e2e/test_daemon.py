@@ -269,3 +269,16 @@ def test_reach_returns_an_event_committed_before_subscribe(daemon: DaemonProcess
     outcome = asyncio.run(reach(Goal((match(source="early"),)), paths, cursor=start,
                                 timeout_s=10))
     assert outcome.events[0].source == "early"
+
+
+def test_row_whose_ring_was_lost_goes_out_when_a_subscriber_connects(
+        daemon: DaemonProcess) -> None:
+    """A writer that dies between commit and ring delays its event; it is never lost."""
+    waiting = start_wait(daemon.state_dir, "--source", "silent", "--timeout", "20s")
+    with Store(resolve(daemon.state_dir)) as store:
+        store.append(emitter.draft("silent", "x"), ring=False)  # committed, never rung
+    other = start_wait(daemon.state_dir, "--source", "anything", "--timeout", "20s")
+    waiting.communicate(timeout=20)
+    other.kill()
+    other.communicate()
+    assert waiting.returncode == 0

@@ -199,6 +199,8 @@ class Daemon:
                                 writer: asyncio.StreamWriter) -> None:
         broadcast = self._broadcast
         assert broadcast is not None
+        # A row whose ring was lost (its writer died between commit and ring) goes out now.
+        broadcast.fan_out()
         since = broadcast.head if request.since is None else request.since
         subscriber = Subscriber(uid=uid, writer=writer, request=request, since=since,
                                 max_queue_frames=self.settings.max_queue_frames)
