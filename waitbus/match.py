@@ -259,3 +259,7 @@ def _same_kind(a: JSON, b: JSON) -> bool:
     if is_number(a) and is_number(b):
         return True
     return type(a) is type(b)
+
+
+# Every event: an empty filter is refused, so "everything" is said out loud (cursors start at 1).
+EVERYTHING = AnyOf((Match(None, (parse_clause("cursor>0"),)),))

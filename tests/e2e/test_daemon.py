@@ -17,12 +17,10 @@ from waitbus import emit, wire
 from waitbus.consumers.feed import Feed
 from waitbus.consumers.wait import Goal, reach
 from waitbus.event import Event
-from waitbus.match import any_of, match
+from waitbus.match import EVERYTHING, match
 from waitbus.paths import resolve
 from waitbus.sources import emitter
 from waitbus.store.store import Store
-
-EVERYTHING = any_of([match(["cursor>0"])])
 
 
 def collect(state_dir: Path, count: int, *, since: int = 0, timeout_s: float = 60.0,

@@ -12,12 +12,11 @@ from dataclasses import dataclass, field
 from waitbus.consumers.feed import DEFAULT_RECONNECT_S, Feed, status
 from waitbus.errors import WaitbusError
 from waitbus.event import Event, JSONObject
-from waitbus.match import AnyOf, Match, parse_clause
+from waitbus.match import EVERYTHING
 from waitbus.paths import StatePaths
 from waitbus.store.store import Store
 
 RATE_WINDOW_S = 60.0
-EVERYTHING = AnyOf((Match(None, (parse_clause("cursor>0"),)),))
 
 
 @dataclass(frozen=True, slots=True)

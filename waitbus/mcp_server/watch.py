@@ -9,12 +9,11 @@ from collections.abc import Awaitable, Callable
 from waitbus.consumers.feed import Feed
 from waitbus.errors import NotRunning
 from waitbus.event import Event
-from waitbus.match import AnyOf, match
+from waitbus.match import EVERYTHING
 from waitbus.mcp_server import uris
 from waitbus.paths import StatePaths
 
 log = logging.getLogger(__name__)
-EVERYTHING = AnyOf((match(["cursor>0"]),))
 
 Notify = Callable[[str], Awaitable[None]]
 

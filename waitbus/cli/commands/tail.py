@@ -35,10 +35,9 @@ def run(args: argparse.Namespace) -> int:
     goal = goal_of(None, source=args.source) if args.source else None
 
     async def follow() -> None:
-        from waitbus.match import AnyOf, Match, parse_clause
+        from waitbus.match import EVERYTHING
 
-        every = AnyOf((Match(None, (parse_clause("cursor>0"),)),))
-        feed = Feed(paths, goal.filter if goal else every, cursor=cursor,
+        feed = Feed(paths, goal.filter if goal else EVERYTHING, cursor=cursor,
                     reconnect_s=reconnect_s())
         async for event in feed:
             print(render(event), flush=True)
