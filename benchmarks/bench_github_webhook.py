@@ -50,7 +50,7 @@ from benchmarks.harness import (
     write_json,
 )
 
-FIXTURES = REPO / ".." / "shared" / "fixtures" / "github-webhooks"
+FIXTURES = REPO / "tests" / "fixtures" / "github-webhooks"
 FIXTURE = FIXTURES / "workflow_run.completed.payload.json"
 SECRET = b"benchmark secret"
 POLL_S = 3.0

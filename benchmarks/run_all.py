@@ -313,8 +313,10 @@ def in_snapshot(args: argparse.Namespace) -> int:
         shutil.rmtree(tree / "benchmarks", ignore_errors=True)
         shutil.copytree(HERE, tree / "benchmarks", ignore=shutil.ignore_patterns(
             "baselines", "history", "dashboard", "__pycache__"))
-        if (repo.parent / "shared").is_dir():  # fixtures some per-source benchmarks read
-            (Path(tmp) / "shared").symlink_to(repo.parent / "shared")
+        # Older commits kept their webhook fixtures outside the repository; the benchmarks
+        # read today's copy, which is the same data.
+        shutil.rmtree(tree / "tests" / "fixtures", ignore_errors=True)
+        shutil.copytree(repo / "tests" / "fixtures", tree / "tests" / "fixtures")
         argv = [sys.executable, "-m", "benchmarks.run_all", "--idle-s", str(args.idle_s),
                 "--sources", args.sources,
                 "--out", str((args.out or HERE / "baselines" / f"{commit[:12]}.json").absolute())]

@@ -8,7 +8,7 @@ import pytest
 
 from waitbus.install.identity import Identity
 
-FIXTURES = Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures" / "attestations"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "attestations"
 RFC_WHEEL = "rfc8785-0.1.2-py3-none-any.whl"
 PA_SDIST = "pypi_attestations-0.0.19.tar.gz"
 RFC = Identity(repository="trailofbits/rfc8785.py", project="rfc8785")
@@ -22,10 +22,10 @@ CONFORMANCE = Identity(
 
 
 def fixture_path(name: str) -> Path:
-    """A fixture file; fails the test loudly when ../shared/fixtures is absent."""
+    """A fixture file; fails the test loudly when it is missing from tests/fixtures."""
     path = FIXTURES / name
     if not path.is_file():
-        pytest.fail(f"attestation fixture {path} is missing; the tests need ../shared/fixtures")
+        pytest.fail(f"attestation fixture {path} is missing; see tests/fixtures/README.md")
     return path
 
 

@@ -23,7 +23,7 @@ import pytest
 from waitbus.demo import processes
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-FIXTURES = REPO_ROOT / ".." / "shared" / "fixtures" / "github-webhooks"
+FIXTURES = REPO_ROOT / "tests" / "fixtures" / "github-webhooks"
 SECRET = b"it's a secret to everybody"
 TOKEN = b"alertmanager-test-token"
 
@@ -32,7 +32,7 @@ def fixture(name: str) -> bytes:
     """A stored GitHub webhook body, byte for byte; fails the test if the fixtures are absent."""
     path = FIXTURES / f"{name}.payload.json"
     if not path.is_file():
-        pytest.fail(f"GitHub webhook fixture {path} is missing; the tests need ../shared/fixtures")
+        pytest.fail(f"GitHub webhook fixture {path} is missing; see tests/fixtures/README.md")
     return path.read_bytes()
 
 
