@@ -25,6 +25,7 @@ COMMANDS = {
     "on": "run a command (no shell) for each matching event",
     "tail": "list recent events (and follow new ones)",
     "status": "show the daemon's state (exit 69 when it is down)",
+    "events": "fetch one stored event, or query the store read-only",
     "demo": "run a daemon in a temporary directory and wake real waits",
     "mcp": "serve MCP over stdio: wait, events, get_event, emit, status and resources",
     "swarm-demo": "N agent processes on one bus: a seed wakes all, a death is noticed",

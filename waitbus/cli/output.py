@@ -1,12 +1,22 @@
-"""Rendering for the terminal: one event per line, or JSON."""
+"""Rendering for the terminal: one event per line, JSON, or CloudEvents JSON."""
 
 from __future__ import annotations
 
+import argparse
+import enum
 import os
 import sys
 import time
+from collections.abc import Callable
+from typing import assert_never
 
 from waitbus.event import Event, dump_json
+
+
+class Format(enum.StrEnum):
+    TEXT = "text"
+    JSON = "json"
+    CLOUDEVENTS = "cloudevents"
 
 
 def use_colour() -> bool:
@@ -24,3 +34,34 @@ def line(event: Event) -> str:
 
 def json_line(event: Event) -> str:
     return dump_json(event.to_json())
+
+
+def cloudevent_line(event: Event) -> str:
+    from waitbus.cloudevents import to_cloudevent
+
+    return dump_json(to_cloudevent(event))
+
+
+def add_format_flags(parser: argparse.ArgumentParser, *, what: str = "events") -> None:
+    """`--json` and `--format text|json|cloudevents` (CloudEvents 1.0 JSON lines)."""
+    parser.add_argument("--json", action="store_true", help=f"print {what} as JSON lines")
+    parser.add_argument("--format", choices=[f.value for f in Format], default=None,
+                        help=f"print {what} as text, JSON lines, or CloudEvents 1.0 JSON lines")
+
+
+def format_of(args: argparse.Namespace) -> Format:
+    if args.format is not None:
+        return Format(args.format)
+    return Format.JSON if args.json else Format.TEXT
+
+
+def renderer(fmt: Format) -> Callable[[Event], str]:
+    match fmt:
+        case Format.TEXT:
+            return line
+        case Format.JSON:
+            return json_line
+        case Format.CLOUDEVENTS:
+            return cloudevent_line
+        case _:
+            assert_never(fmt)

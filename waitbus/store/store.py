@@ -107,6 +107,16 @@ class Store:
             ).fetchall()
         return [_event(row) for row in rows]
 
+    def read_before(self, cursor: int, *, limit: int = 1000) -> list[Event]:
+        """Events with a cursor below `cursor`, newest first, at most `limit`."""
+        with _translated(self.paths):
+            rows = self._db.execute(
+                f"SELECT {schema.COLUMNS} FROM events WHERE cursor < ?"  # noqa: S608
+                " ORDER BY cursor DESC LIMIT ?",
+                (cursor, limit),
+            ).fetchall()
+        return [_event(row) for row in rows]
+
     def latest(self, count: int, *, source: str | None = None,
                subject: str | None = None) -> list[Event]:
         """The newest `count` events (optionally of one source, and one subject), oldest first."""

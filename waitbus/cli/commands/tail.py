@@ -5,40 +5,58 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from waitbus.cli.output import json_line, line
+from waitbus.cli.output import add_format_flags, format_of, renderer
 from waitbus.cli.state import paths_from, reconnect_s
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("tail", help="list recent events (and follow new ones)")
-    p.add_argument("-n", type=int, default=20, metavar="N", help="how many recent events")
+    p = sub.add_parser(
+        "tail", help="list recent events (and follow new ones)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="predicates: dotted.key OP json-literal, OP one of = != < <= > >= ~ (glob)\n"
+        "  waitbus tail --match 'conclusion=\"failure\"' --match 'fields.exit_code>0'\n"
+        "  waitbus tail -f --any-of 'ci:type=\"build\"' --any-of 'pytest:type=\"session\"'")
+    p.add_argument("-n", type=int, default=20, metavar="N",
+                   help="how many recent matching events")
     p.add_argument("--source", help="only events from this source")
+    p.add_argument("--match", action="append", default=[], metavar="PRED",
+                   help="a clause every listed event meets (repeatable: all must hold)")
+    p.add_argument("--any-of", action="append", default=[], metavar="[SOURCE:]PRED",
+                   help="list events meeting any of these clauses (repeatable)")
     p.add_argument("-f", "--follow", action="store_true", help="keep printing new events")
-    p.add_argument("--json", action="store_true", help="JSON lines")
+    add_format_flags(p)
 
 
 def run(args: argparse.Namespace) -> int:
     from waitbus.api import goal_of
     from waitbus.consumers.feed import Feed
+    from waitbus.consumers.history import latest_matching
+    from waitbus.match import EVERYTHING
     from waitbus.store.store import Store
 
     paths = paths_from(args)
-    render = json_line if args.json else line
+    render = renderer(format_of(args))
+    narrowed = args.source or args.match or args.any_of
+    # Parsed before anything prints, so a bad predicate is an error, not a half listing.
+    wanted = goal_of(args.match, source=args.source, any_of=args.any_of).filter \
+        if narrowed else EVERYTHING
     cursor = 0
     if paths.store.exists():
         with Store(paths, create=False) as store:
-            for event in store.latest(args.n, source=args.source):
-                print(render(event))
             cursor = store.head()
+            if args.match or args.any_of:
+                recent = latest_matching(store, wanted, args.n, before=cursor + 1)
+            else:
+                recent = store.latest(args.n, source=args.source)
+            for event in recent:
+                # A row committed after the head was read comes from the follow, once.
+                if event.cursor <= cursor:
+                    print(render(event))
     if not args.follow:
         return 0
-    goal = goal_of(None, source=args.source) if args.source else None
 
     async def follow() -> None:
-        from waitbus.match import EVERYTHING
-
-        feed = Feed(paths, goal.filter if goal else EVERYTHING, cursor=cursor,
-                    reconnect_s=reconnect_s())
+        feed = Feed(paths, wanted, cursor=cursor, reconnect_s=reconnect_s())
         async for event in feed:
             print(render(event), flush=True)
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from waitbus.cli.durations import is_duration, seconds
 from waitbus.cli.exits import Exit, table
-from waitbus.cli.output import json_line, line
+from waitbus.cli.output import add_format_flags, format_of, renderer
 from waitbus.cli.state import paths_from, process_started_ns, reconnect_s
 
 if TYPE_CHECKING:
@@ -39,7 +39,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--correlation", metavar="ID",
                    help="an agent message carrying this correlation id (add --since CURSOR "
                    "with the request's cursor to skip the request itself)")
-    p.add_argument("--json", action="store_true", help="print matching events as JSON lines")
+    add_format_flags(p, what="matching events")
     p.add_argument("--sha", metavar="SHA",
                    help="wait until this commit's GitHub CI settles (exit 0 success, 1 failure); "
                    "counts events stored earlier too")
@@ -63,8 +63,9 @@ def run(args: argparse.Namespace) -> int:
     cursor = start_cursor(paths, *_since(args.since))
     outcome = asyncio.run(reach(goal, paths, cursor=cursor, timeout_s=timeout_s,
                                 reconnect_s=reconnect_s()))
+    render = renderer(format_of(args))
     for event in outcome.events:
-        print(json_line(event) if args.json else line(event), flush=True)
+        print(render(event), flush=True)
     return Exit.FAILED if outcome.failed else Exit.MATCHED
 
 
@@ -102,8 +103,9 @@ def _run_ci(args: argparse.Namespace) -> int:
     timeout_s = seconds(args.timeout) if args.timeout else None
     outcome = asyncio.run(ci.settle(repo, args.sha, paths, cursor=cursor, timeout_s=timeout_s,
                                     reconnect_s=reconnect_s()))
+    render = renderer(format_of(args))
     for event in outcome.events:
-        print(json_line(event) if args.json else line(event), flush=True)
+        print(render(event), flush=True)
     return Exit.FAILED if outcome.failed else Exit.MATCHED
 
 
