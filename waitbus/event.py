@@ -17,6 +17,8 @@ JSONObject: TypeAlias = dict[str, JSON]
 MAX_FIELDS_BYTES = 64 * 1024
 MAX_PAYLOAD_BYTES = 16 * 1024 * 1024
 MAX_TEXT_CHARS = 1024
+# The origin of an event committed on this host; an imported event names the host it came from.
+LOCAL = "local"
 
 
 class Conclusion(enum.StrEnum):
@@ -44,11 +46,13 @@ class Draft:
     conclusion: Conclusion | None = None
     fields: JSONObject = field(default_factory=dict)
     payload: str | None = None
+    origin: str = LOCAL
 
     def __post_init__(self) -> None:
         _check_text("source", self.source)
         _check_text("type", self.type)
         _check_text("delivery_id", self.delivery_id)
+        _check_text("origin", self.origin)
         if self.subject is not None:
             _check_text("subject", self.subject, allow_empty=True)
         given: object = self.fields  # callers may pass anything at runtime
@@ -80,9 +84,13 @@ class Event:
     received_at: int
     fields: JSONObject
     payload: str | None = None
+    origin: str = LOCAL
 
     def to_json(self) -> JSONObject:
-        """Return the event as a JSON object (the wire and `--json` shape)."""
+        """Return the event as a JSON object (the wire and `--json` shape).
+
+        `origin` appears only on an imported event; its absence means the event is local.
+        """
         out: JSONObject = {
             "cursor": self.cursor,
             "delivery_id": self.delivery_id,
@@ -95,6 +103,8 @@ class Event:
         }
         if self.payload is not None:
             out["payload"] = self.payload
+        if self.origin != LOCAL:
+            out["origin"] = self.origin
         return out
 
     @classmethod
@@ -105,6 +115,7 @@ class Event:
             payload = obj.get("payload")
             conclusion = obj["conclusion"]
             subject = obj["subject"]
+            origin = obj.get("origin", LOCAL)
             if not isinstance(fields, dict):
                 msg = "fields"
                 raise TypeError(msg)
@@ -124,6 +135,7 @@ class Event:
                 received_at=_as_int(obj["received_at"]),
                 fields=fields,
                 payload=payload,
+                origin=_as_str(origin),
             )
         except (KeyError, TypeError, ValueError) as exc:
             msg = f"malformed event object: bad or missing {exc}"

@@ -20,6 +20,7 @@ TOP_LEVEL_KEYS = (
     "subject",
     "conclusion",
     "received_at",
+    "origin",
     "fields",
 )
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]+)*")

@@ -111,3 +111,10 @@ def test_filter_round_trips_through_json() -> None:
     original = any_of([match(['fields.branch~"m*"'], source="ci"), parse_scoped("docker:cursor>1")])
     again = AnyOf.from_json(original.to_json())
     assert again == original
+
+
+def test_origin_tells_local_events_from_imported_ones() -> None:
+    local_only = match(['origin="local"'])
+    assert local_only.matches(make_event())
+    assert not local_only.matches(make_event(origin="hostb"))
+    assert match(['origin="hostb"']).matches(make_event(origin="hostb"))

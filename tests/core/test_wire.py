@@ -84,3 +84,12 @@ def test_any_json_object_decodes_as_sent(obj: dict[str, int | str]) -> None:
     body = json.dumps(obj).encode()
     (decoded,) = wire.FrameDecoder(4096).feed(struct.pack(">I", len(body)) + body)
     assert decoded == obj
+
+
+def test_imported_event_carries_its_origin_and_a_local_one_omits_it() -> None:
+    imported = Event(6, "hostb:d-1", "ci", "build", None, None, 10, {}, origin="hostb")
+    frames = wire.FrameDecoder(wire.MAX_REPLY_BYTES).feed(
+        wire.encode(wire.EventFrame(EVENT)) + wire.encode(wire.EventFrame(imported)))
+    assert "origin" not in frames[0]["event"]  # type: ignore[operator]
+    assert [wire.parse_reply(f) for f in frames] == [wire.EventFrame(EVENT),
+                                                       wire.EventFrame(imported)]

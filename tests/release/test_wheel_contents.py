@@ -21,8 +21,10 @@ from packaging.requirements import Requirement
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILD = ROOT / "packaging" / "release" / "build.sh"
-# Heavy libraries that only `waitbus mcp`, `waitbus verify` and the install commands may load.
-HEAVY = ("mcp", "sigstore", "cryptography", "pypi_attestations")
+# Heavy libraries that only `waitbus mcp`, `waitbus verify`, the install commands and
+# `waitbus bridge` may load.
+HEAVY = ("mcp", "sigstore", "cryptography", "pypi_attestations", "nats", "nacl", "nkeys")
+EXTRAS = {"mcp", "verify", "nats"}
 
 
 def _git(*args: str) -> str:
@@ -119,11 +121,10 @@ def test_wheel_metadata_requires_only_h11_outside_extras(wheel: Path) -> None:
     assert meta["Requires-Python"] == ">=3.11"
     requirements = [Requirement(line) for line in meta.get_all("Requires-Dist", [])]
     assert [r.name for r in requirements if r.marker is None] == ["h11"]
-    assert set(meta.get_all("Provides-Extra", [])) == {"mcp", "verify"}
+    assert set(meta.get_all("Provides-Extra", [])) == EXTRAS
     for requirement in requirements:
         if requirement.marker is not None:
-            extras = {"mcp", "verify"}
-            assert any(requirement.marker.evaluate({"extra": e}) for e in extras), requirement
+            assert any(requirement.marker.evaluate({"extra": e}) for e in EXTRAS), requirement
 
 
 def test_wheel_entry_points_are_the_command_and_the_pytest_plugin(wheel: Path) -> None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import stat
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -118,3 +120,46 @@ def test_reader_opening_a_store_before_its_schema_exists_sees_it_empty(state_dir
     with Store(resolve(state_dir), create=False) as store:
         assert store.head() == 0
         assert store.read_after(0) == []
+
+
+def test_origin_is_local_unless_the_draft_names_another_host(state_dir: Path) -> None:
+    with Store(resolve(state_dir)) as store:
+        mine, _ = store.append(emitter.draft("t", "x"))
+        theirs, _ = store.append(replace(emitter.draft("t", "x"), origin="hostb"))
+        assert (mine.origin, theirs.origin) == ("local", "hostb")
+        assert [e.origin for e in store.read_after(0)] == ["local", "hostb"]
+        stored = store.get(theirs.cursor)
+        assert stored is not None
+        assert stored.origin == "hostb"
+
+
+def test_store_from_version_1_gains_origin_and_keeps_its_rows(state_dir: Path) -> None:
+    state_dir.mkdir(mode=0o700)
+    db = sqlite3.connect(state_dir / "events.db")
+    db.executescript(VERSION_1_SCHEMA)
+    db.execute("INSERT INTO events (delivery_id, source, type, received_at, fields)"
+               " VALUES ('old', 'ci', 'build', 1, '{}')")
+    db.execute("PRAGMA user_version=1")
+    db.commit()
+    db.close()
+    with Store(resolve(state_dir), create=False) as store:
+        (old,) = store.read_after(0)
+        assert (old.delivery_id, old.origin) == ("old", "local")
+        new, _ = store.append(replace(emitter.draft("ci", "build"), origin="hostb"))
+        assert [e.origin for e in store.read_after(0)] == ["local", "hostb"]
+        assert new.cursor == old.cursor + 1
+
+
+VERSION_1_SCHEMA = """
+CREATE TABLE events (
+    cursor      INTEGER PRIMARY KEY AUTOINCREMENT,
+    delivery_id TEXT    NOT NULL UNIQUE,
+    source      TEXT    NOT NULL,
+    type        TEXT    NOT NULL,
+    subject     TEXT,
+    conclusion  TEXT,
+    received_at INTEGER NOT NULL,
+    fields      TEXT    NOT NULL,
+    payload     TEXT
+);
+"""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-VERSION = 1
+import sqlite3
+
+VERSION = 2
 
 PRAGMAS = (
     "PRAGMA journal_mode=WAL",
@@ -22,10 +24,35 @@ CREATE TABLE IF NOT EXISTS events (
     conclusion  TEXT,
     received_at INTEGER NOT NULL,
     fields      TEXT    NOT NULL,
-    payload     TEXT
+    payload     TEXT,
+    origin      TEXT
 );
 CREATE INDEX IF NOT EXISTS events_received_at ON events(received_at);
 CREATE INDEX IF NOT EXISTS events_source_subject ON events(source, subject, cursor);
+CREATE TABLE IF NOT EXISTS bridges (
+    name        TEXT    PRIMARY KEY,
+    exported    INTEGER NOT NULL DEFAULT 0,
+    state       TEXT    NOT NULL DEFAULT '{}'
+);
 """
 
-COLUMNS = "cursor, delivery_id, source, type, subject, conclusion, received_at, fields"
+COLUMNS = "cursor, delivery_id, source, type, subject, conclusion, received_at, fields, origin"
+
+
+def upgrade(db: sqlite3.Connection) -> None:
+    """Bring a store written by an older waitbus up to VERSION; the caller holds the write lock.
+
+    Version 2 added `origin` (NULL for a local event, else the host it was imported from) and
+    the `bridges` table (a bridge's export cursor and the state it reports).
+    """
+    columns = {row[1] for row in db.execute("PRAGMA table_info(events)")}
+    if columns and "origin" not in columns:
+        db.execute("ALTER TABLE events ADD COLUMN origin TEXT")
+    db.executescript(CREATE)
+    db.execute(f"PRAGMA user_version={VERSION}")
+
+
+def current(db: sqlite3.Connection) -> bool:
+    """True when the store already has this version's schema."""
+    (version,) = db.execute("PRAGMA user_version").fetchone()
+    return int(version) >= VERSION

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from typing import Any, Self
 
 from waitbus.errors import StoreError
-from waitbus.event import Conclusion, Draft, Event, dump_json, load_json_object
+from waitbus.event import LOCAL, Conclusion, Draft, Event, dump_json, load_json_object
 from waitbus.paths import StatePaths
 from waitbus.store import schema
 from waitbus.store.doorbell import Doorbell
@@ -36,17 +36,12 @@ class Store:
             )
             for pragma in schema.PRAGMAS:
                 self._db.execute(pragma)
-            # A reader can open the file in the instant between its creation and its schema.
-            if create or not self._has_schema():
+            # A reader can open the file in the instant between its creation and its schema,
+            # or open a store an older waitbus wrote.
+            if create or not schema.current(self._db):
                 with self._write_lock():
-                    self._db.executescript(schema.CREATE)
-                    self._db.execute(f"PRAGMA user_version={schema.VERSION}")
+                    schema.upgrade(self._db)
         os.chmod(paths.store, 0o600)
-
-    def _has_schema(self) -> bool:
-        found = self._db.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'events'").fetchone()
-        return found is not None
 
     def __enter__(self) -> Self:
         return self
@@ -73,15 +68,16 @@ class Store:
         """
         fields = dump_json(draft.fields)
         conclusion = None if draft.conclusion is None else str(draft.conclusion)
+        origin = None if draft.origin == LOCAL else draft.origin
         with _translated(self.paths), self._write_lock():
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 row = self._db.execute(
                     "INSERT INTO events (delivery_id, source, type, subject, conclusion,"
-                    " received_at, fields, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                    " received_at, fields, payload, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
                     " ON CONFLICT(delivery_id) DO NOTHING RETURNING cursor",
                     (draft.delivery_id, draft.source, draft.type, draft.subject, conclusion,
-                     draft.received_at, fields, draft.payload),
+                     draft.received_at, fields, draft.payload, origin),
                 ).fetchone()
                 self._db.execute("COMMIT")
             except BaseException:
@@ -94,7 +90,7 @@ class Store:
         if ring:
             self._doorbell.ring()
         event = Event(row[0], draft.delivery_id, draft.source, draft.type, draft.subject,
-                      draft.conclusion, draft.received_at, draft.fields)
+                      draft.conclusion, draft.received_at, draft.fields, origin=draft.origin)
         return event, True
 
     def read_after(self, cursor: int, *, limit: int = 1000, payload: bool = False) -> list[Event]:
@@ -190,7 +186,8 @@ def _event(row: Row) -> Event:
         conclusion=None if row[5] is None else Conclusion(row[5]),
         received_at=row[6],
         fields=load_json_object(row[7], "stored fields"),
-        payload=row[8] if len(row) > 8 else None,
+        origin=row[8] or LOCAL,
+        payload=row[9] if len(row) > 9 else None,
     )
 
 
