@@ -11,7 +11,7 @@ import pytest
 from waitbus.errors import StoreError, UsageError
 from waitbus.paths import StatePaths
 from waitbus.sources import emitter
-from waitbus.store import query
+from waitbus.store import query, schema
 from waitbus.store.store import Store
 
 
@@ -68,7 +68,7 @@ def test_statements_that_change_state_are_refused(paths: StatePaths, sql: str,
 def test_introspection_pragmas_read(paths: StatePaths) -> None:
     names = {row[1] for row in query.run(paths, "PRAGMA table_info(events)").rows}
     assert {"cursor", "fields", "payload"} <= names
-    assert query.run(paths, "PRAGMA user_version").rows == ((1,),)
+    assert query.run(paths, "PRAGMA user_version").rows == ((schema.VERSION,),)
 
 
 def test_a_runaway_query_stops_at_its_time_limit(paths: StatePaths) -> None:
