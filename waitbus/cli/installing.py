@@ -9,8 +9,11 @@ from pathlib import Path
 
 from waitbus.cli import verifying
 from waitbus.cli.state import paths_from
+from waitbus.errors import UsageError
 from waitbus.install.units import Planned
 from waitbus.paths import StatePaths
+
+ACCEPT_OVERRIDES = "--dangerously-accept-signer-overrides"
 
 
 def add_install_flags(p: argparse.ArgumentParser, *, dir_help: str) -> None:
@@ -21,7 +24,30 @@ def add_install_flags(p: argparse.ArgumentParser, *, dir_help: str) -> None:
                    help="write the files but do not call the service manager")
     p.add_argument("--skip-verify", action="store_true",
                    help="DANGER: install without verifying the installed waitbus")
+    p.add_argument(ACCEPT_OVERRIDES, action="store_true",
+                   help="DANGER: let --expect-repository/-id, --expect-owner-id, "
+                   "--expect-workflow, --expect-ref-prefix and --expect-issuer change whom the "
+                   "install trusts (a fork's release workflow); refused without this flag. "
+                   "--expect-project and --installed-root are always refused here: only a "
+                   "verification of this waitbus installation authorises installing it")
     verifying.add_flags(p)
+
+
+def check_overrides(args: argparse.Namespace) -> None:
+    """Refuse what would let a verification of something else authorise this install."""
+    if args.skip_verify:
+        return
+    if args.expect_project or args.installed_root is not None:
+        flag = "--expect-project" if args.expect_project else "--installed-root"
+        msg = (f"{flag} is refused by the install commands: the unit runs this waitbus "
+               "installation, so only its own verification can authorise it (use "
+               f"`waitbus verify {flag} ...` to check something else)")
+        raise UsageError(msg)
+    given = verifying.overrides_of(args)
+    if given and not getattr(args, ACCEPT_OVERRIDES[2:].replace("-", "_")):
+        msg = (f"{', '.join(given)} would change whom this install trusts; refused. To install "
+               f"from a fork's own release workflow, add {ACCEPT_OVERRIDES} as well")
+        raise UsageError(msg)
 
 
 def add_uninstall_flags(p: argparse.ArgumentParser) -> None:
@@ -29,18 +55,23 @@ def add_uninstall_flags(p: argparse.ArgumentParser) -> None:
                    help="remove the files but do not call the service manager")
 
 
-def install(args: argparse.Namespace, plan: Callable[[StatePaths], list[Planned]],
+def install(args: argparse.Namespace, plan: Callable[[StatePaths, list[str]], list[Planned]],
             kind: str, activate: Callable[[list[Planned]], None]) -> int:
     """Verify (or warn), then print or write the planned files and record them."""
-    from waitbus.install import gate, manifest
+    from waitbus.install import gate, manifest, units
 
+    check_overrides(args)
+    command = units.waitbus_command()
     if args.skip_verify:
         print("waitbus: WARNING: --skip-verify: installing a daemon whose files were NOT "
               "verified against a signed release", file=sys.stderr)
     else:
-        print(verifying.describe(gate.verify(verifying.request_from(args), verifying.progress)))
+        request = verifying.request_from(args, scripts=units.command_scripts(command))
+        outcome = gate.verify(request, verifying.progress)
+        gate.check_running(outcome)
+        print(verifying.describe(outcome))
     paths = paths_from(args)
-    planned = plan(paths)
+    planned = plan(paths, command)
     if args.dry_run:
         for item in planned:
             print(f"--- would write {item.path}")

@@ -23,25 +23,26 @@ LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 
 @dataclass(frozen=True, slots=True)
 class Fetched:
-    """A wheel saved to disk, with the provenance the index publishes for it."""
+    """A wheel's name and bytes (kept in memory), with the provenance the index publishes for it."""
 
     wheel: Path
+    data: bytes
     provenance: bytes
     provenance_url: str
 
 
-def fetch_installed(project: str, index_url: str, into: Path) -> Fetched:
+def fetch_installed(project: str, index_url: str) -> Fetched:
     """Download the installed version's wheel and provenance through the PEP 691 JSON API."""
     try:
         version = metadata.version(project)
     except metadata.PackageNotFoundError:
         msg = f"{project} is not installed, so there is no installed version to verify"
         raise VerificationFailed(msg) from None
-    return fetch(project, version, index_url, into)
+    return fetch(project, version, index_url)
 
 
-def fetch(project: str, version: str, index_url: str, into: Path) -> Fetched:
-    """Download `project` `version`'s wheel into `into`, with the provenance the index serves."""
+def fetch(project: str, version: str, index_url: str) -> Fetched:
+    """Download `project` `version`'s wheel, with the provenance the index serves."""
     page_url = f"{index_url.rstrip('/')}/{normalize(project)}/"
     page = json.loads(_get(page_url, SIMPLE_JSON))
     entry = _wheel_entry(page, project, version, page_url)
@@ -56,10 +57,12 @@ def fetch(project: str, version: str, index_url: str, into: Path) -> Fetched:
     if hashlib.sha256(data).hexdigest() != expected:
         msg = f"{entry['filename']} from the index does not match the index's own sha256"
         raise VerificationFailed(msg)
-    wheel = into / str(entry["filename"])
-    wheel.write_bytes(data)
+    wheel = Path(str(entry["filename"]))
+    if wheel.name != str(entry["filename"]):
+        msg = f"the index names a wheel {entry['filename']!r} that is not a plain file name"
+        raise VerificationFailed(msg)
     provenance_url = urllib.parse.urljoin(page_url, provenance_url)
-    return Fetched(wheel, _get(provenance_url, INTEGRITY_JSON), provenance_url)
+    return Fetched(wheel, data, _get(provenance_url, INTEGRITY_JSON), provenance_url)
 
 
 def _wheel_entry(page: object, project: str, version: str, page_url: str) -> dict[str, object]:

@@ -46,6 +46,11 @@ def waitbus_command() -> list[str]:
     return [os.path.abspath(sys.executable), "-m", "waitbus"]
 
 
+def command_scripts(command: list[str]) -> tuple[Path, ...]:
+    """The console script a unit running `command` executes (none for `python -m waitbus`)."""
+    return () if command[1:2] == ["-m"] else (Path(command[0]),)
+
+
 def systemd_unit(unit_dir: Path, paths: StatePaths, command: list[str]) -> Planned:
     """The user service for `paths`, with one credential line per stored secret."""
     state = _safe_path(paths.root)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,9 +24,14 @@ MAX_ATTESTATION_BYTES = 4 * 1024 * 1024
 
 @dataclass(frozen=True, slots=True)
 class Verified:
-    """A distribution whose bytes a trusted signer attested."""
+    """A distribution whose bytes a trusted signer attested, with those very bytes.
+
+    Everything checked later (the wheel's RECORD, its entry points) is read from `data`, never
+    from `dist` again: a file swapped after the signature check cannot lend its RECORD.
+    """
 
     dist: Path
+    data: bytes = field(repr=False)
     sha256: str
     kind: str
     identity: Identity
@@ -35,24 +40,29 @@ class Verified:
 
 
 def verify_file(dist: Path, attestation: Path, identity: Identity) -> Verified:
-    """Check `dist` against the attestation file, trusting only the pinned root and `identity`."""
+    """Check `dist` against the attestation file, trusting only the pinned root and `identity`.
+
+    `dist` is read once; the returned `Verified.data` is what was checked.
+    """
     check_project(dist.name, identity.project)
     try:
         raw = attestation.read_bytes()[:MAX_ATTESTATION_BYTES + 1]
     except OSError as exc:
         msg = f"cannot read attestation {attestation}: {exc.strerror}"
         raise VerificationFailed(msg) from exc
-    return verify_bytes(dist, raw, identity, source=str(attestation))
+    return verify_bytes(dist, read_dist(dist), raw, identity, source=str(attestation))
 
 
-def verify_bytes(dist: Path, raw: bytes, identity: Identity, *, source: str) -> Verified:
-    """Like `verify_file`, with the attestation already in memory (e.g. from the index)."""
+def verify_bytes(dist: Path, data: bytes, raw: bytes, identity: Identity, *,
+                 source: str) -> Verified:
+    """Check `data` (the bytes of the distribution named `dist`) against attestation `raw`."""
     import pydantic
     from sigstore.errors import Error as SigstoreError
 
-    data, digest = _read_dist(dist)
+    check_project(dist.name, identity.project)
     kind = _kind_of(raw, source)
-    verifier, policy = pinned_verifier(), signer_policy(identity)
+    verifier = pinned_verifier()
+    policy = signer_policy(identity, dist_version(dist.name))
     try:
         predicates = _verify_kind(kind, raw, verifier, policy, dist.name, data)
     except (SigstoreError, pydantic.ValidationError, ValueError) as exc:
@@ -61,7 +71,18 @@ def verify_bytes(dist: Path, raw: bytes, identity: Identity, *, source: str) -> 
             reason += " (it is not signed under the pinned Sigstore production root)"
         msg = f"{source} does not verify {dist.name}: {reason}"
         raise VerificationFailed(msg) from exc
-    return Verified(dist, digest, kind, identity, predicates)
+    return Verified(dist, data, hashlib.sha256(data).hexdigest(), kind, identity, predicates)
+
+
+def dist_version(filename: str) -> str:
+    """The version in a wheel's or sdist's file name (empty for any other file)."""
+    if filename.endswith(".whl"):
+        parts = filename.split("-")
+        return parts[1] if len(parts) >= 5 else ""
+    for suffix in (".tar.gz", ".zip"):
+        if filename.endswith(suffix) and "-" in filename:
+            return filename.removesuffix(suffix).rsplit("-", 1)[1]
+    return ""
 
 
 def check_project(filename: str, project: str) -> None:
@@ -77,13 +98,14 @@ def normalize(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def _read_dist(dist: Path) -> tuple[bytes, str]:
+def read_dist(dist: Path) -> bytes:
+    """The distribution's bytes, read once through one descriptor."""
     try:
-        data = dist.read_bytes()
+        with dist.open("rb") as handle:
+            return handle.read()
     except OSError as exc:
         msg = f"cannot read distribution {dist}: {exc.strerror}"
         raise VerificationFailed(msg) from exc
-    return data, hashlib.sha256(data).hexdigest()
 
 
 def _kind_of(raw: bytes, source: str) -> str:

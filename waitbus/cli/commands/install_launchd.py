@@ -21,9 +21,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run(args: argparse.Namespace) -> int:
     from waitbus.install import service, units
 
-    def plan(paths: StatePaths) -> list[Planned]:
+    def plan(paths: StatePaths, command: list[str]) -> list[Planned]:
         agent_dir = args.unit_dir or units.default_launchd_dir()
-        return [units.launchd_plist(agent_dir, paths, units.waitbus_command())]
+        return [units.launchd_plist(agent_dir, paths, command)]
 
     return installing.install(args, plan, "launchd",
                               lambda planned: service.launchd_load(planned[0].path))

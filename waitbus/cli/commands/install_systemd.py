@@ -21,9 +21,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run(args: argparse.Namespace) -> int:
     from waitbus.install import service, units
 
-    def plan(paths: StatePaths) -> list[Planned]:
+    def plan(paths: StatePaths, command: list[str]) -> list[Planned]:
         unit_dir = args.unit_dir or units.default_systemd_dir()
-        return [units.systemd_unit(unit_dir, paths, units.waitbus_command())]
+        return [units.systemd_unit(unit_dir, paths, command)]
 
     return installing.install(args, plan, "systemd",
                               lambda _planned: service.systemd_enable(SYSTEMD_UNIT))

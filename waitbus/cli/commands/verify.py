@@ -32,6 +32,9 @@ def run(args: argparse.Namespace) -> int:
             "repository": v.identity.repository, "workflow": v.identity.workflow,
             "predicate_types": list(v.predicate_types),
             "installed_files_checked": i.checked if i else None,
+            "bytecode_checked": i.bytecode_checked if i else None,
+            "scripts_checked": [str(script) for script in i.scripts] if i else [],
+            "not_checked": list(i.not_checked) if i else ["the installed files (--file-only)"],
         }))
     else:
         print(verifying.describe(outcome))
