@@ -204,14 +204,14 @@ def subscriber(state_dir: str, n: int) -> None:
     import asyncio
 
     from waitbus.consumers.feed import Feed
-    from waitbus.match import any_of, match
+    from waitbus.match import AnyOf, Match
     from waitbus.paths import resolve
 
     async def follow() -> None:
-        feed = Feed(resolve(state_dir), any_of([match(source="github")]), cursor=0,
+        feed = Feed(resolve(state_dir), AnyOf((Match.of(source="github"),)), cursor=0,
                     reconnect_s=30)
         seen = 0
-        async for event in feed:
+        async for event in feed.events():
             sys.stdout.write(f"{event.delivery_id} {time.monotonic_ns()}\n")
             sys.stdout.flush()
             seen += 1

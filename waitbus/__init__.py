@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from waitbus.api import aemit, asubscribe, await_for, emit, subscribe, wait_for
+    from waitbus.consumers.since import Since
     from waitbus.errors import NotRunning, UsageError, WaitbusError, WaitTimeout
     from waitbus.event import Conclusion, Event
     from waitbus.messaging import arequest, arespond, request, respond
@@ -24,6 +25,7 @@ _HOMES = {
     "emit": "waitbus.api",
     "subscribe": "waitbus.api",
     "wait_for": "waitbus.api",
+    "Since": "waitbus.consumers.since",
     "NotRunning": "waitbus.errors",
     "UsageError": "waitbus.errors",
     "WaitbusError": "waitbus.errors",
@@ -40,6 +42,7 @@ __all__ = [
     "Conclusion",
     "Event",
     "NotRunning",
+    "Since",
     "UsageError",
     "WaitTimeout",
     "WaitbusError",

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import os
 from collections.abc import AsyncGenerator, Iterator, Mapping, Sequence
-from pathlib import Path
 
-from waitbus.consumers.feed import DEFAULT_RECONNECT_S, Feed, start_cursor
-from waitbus.consumers.wait import Goal, Mode, reach
+from waitbus.consumers import wait as waiting
+from waitbus.consumers.feed import DEFAULT_RECONNECT_S, Feed
+from waitbus.consumers.since import Since
 from waitbus.errors import UsageError
 from waitbus.event import JSON, Conclusion, Event
-from waitbus.match import Match, parse_scoped
-from waitbus.match import match as conjunction
-from waitbus.paths import StatePaths, resolve
+from waitbus.match import Match
+from waitbus.paths import of_state_dir
 from waitbus.sources import emitter
 
 
@@ -29,7 +27,7 @@ def emit(source: str, type: str, *, subject: str | None = None,
     """
     item = emitter.draft(source, type, subject=subject, conclusion=conclusion, fields=fields,
                          payload=payload, delivery_id=delivery_id)
-    return emitter.append(_paths(state_dir), item)
+    return emitter.append(of_state_dir(state_dir), item)
 
 
 async def aemit(source: str, type: str, *, subject: str | None = None,
@@ -45,55 +43,57 @@ async def aemit(source: str, type: str, *, subject: str | None = None,
 async def await_for(match: str | Sequence[str] | Match | None = None, *,
                     source: str | None = None, all_of: Sequence[str] = (),
                     any_of: Sequence[str] = (), timeout_s: float | None = None,
-                    since: int | None = None, state_dir: str | os.PathLike[str] | None = None,
+                    since: int | Since | None = None,
+                    state_dir: str | os.PathLike[str] | None = None,
                     reconnect_s: float = DEFAULT_RECONNECT_S) -> Event:
-    """Wait for a matching event committed after this call (or after cursor `since`).
+    """Wait for a matching event committed after this call (or after `since`).
 
-    Returns the event that completed the wait. Raises WaitTimeout after `timeout_s`, and
-    NotRunning when no daemon answers within `reconnect_s`.
+    `since` is a cursor, or a `Since` such as `Since.process_start()` (everything since this
+    process began, so work started just before the wait cannot slip past it). Returns the
+    event that completed the wait. Raises WaitTimeout after `timeout_s`, and NotRunning when
+    no daemon answers within `reconnect_s`.
     """
-    paths = resolve(_path(state_dir))
-    goal = goal_of(match, source=source, all_of=all_of, any_of=any_of)
-    outcome = await reach(goal, paths, cursor=start_cursor(paths, since), timeout_s=timeout_s,
-                          reconnect_s=reconnect_s)
+    wait = waiting.build(match, source=source, all_of=all_of, any_of=any_of, since=since,
+                         timeout_s=timeout_s)
+    outcome = await waiting.run(wait, of_state_dir(state_dir), reconnect_s=reconnect_s)
     return outcome.events[-1]
 
 
 def wait_for(match: str | Sequence[str] | Match | None = None, *, source: str | None = None,
              all_of: Sequence[str] = (), any_of: Sequence[str] = (),
-             timeout_s: float | None = None, since: int | None = None,
+             timeout_s: float | None = None, since: int | Since | None = None,
              state_dir: str | os.PathLike[str] | None = None,
              reconnect_s: float = DEFAULT_RECONNECT_S) -> Event:
     """Blocking form of await_for; call it from code that is not already in an event loop."""
-    _refuse_inside_a_loop("wait_for", "await await_for(...)")
+    refuse_inside_a_loop("wait_for", "await await_for(...)")
     return asyncio.run(await_for(match, source=source, all_of=all_of, any_of=any_of,
                                  timeout_s=timeout_s, since=since, state_dir=state_dir,
                                  reconnect_s=reconnect_s))
 
 
 async def asubscribe(match: str | Sequence[str] | Match | None = None, *,
-                     source: str | None = None, since: int | None = None,
+                     source: str | None = None, since: int | Since | None = None,
                      payload: bool = False, state_dir: str | os.PathLike[str] | None = None,
                      reconnect_s: float = DEFAULT_RECONNECT_S) -> AsyncGenerator[Event, None]:
     """Yield every matching event after this call (or after `since`), then live ones."""
-    paths = resolve(_path(state_dir))
-    goal = goal_of(match, source=source)
-    feed = Feed(paths, goal.filter, cursor=start_cursor(paths, since), payload=payload,
+    paths = of_state_dir(state_dir)
+    wait = waiting.build(match, source=source, since=since)
+    feed = Feed(paths, wait.subscription, cursor=wait.since.start(paths), payload=payload,
                 reconnect_s=reconnect_s)
     # Closing this generator closes the connection now, not whenever the feed is collected.
-    async with contextlib.aclosing(feed.__aiter__()) as events:
+    async with contextlib.aclosing(feed.events()) as events:
         async for event in events:
             yield event
 
 
 def subscribe(match: str | Sequence[str] | Match | None = None, *, source: str | None = None,
-              since: int | None = None, payload: bool = False,
+              since: int | Since | None = None, payload: bool = False,
               state_dir: str | os.PathLike[str] | None = None,
               reconnect_s: float = DEFAULT_RECONNECT_S) -> Iterator[Event]:
     """Blocking generator form of asubscribe."""
     stream = asubscribe(match, source=source, since=since, payload=payload,
                         state_dir=state_dir, reconnect_s=reconnect_s)
-    _refuse_inside_a_loop("subscribe", "async for event in asubscribe(...)")
+    refuse_inside_a_loop("subscribe", "async for event in asubscribe(...)")
     loop = asyncio.new_event_loop()
     try:
         while True:
@@ -107,31 +107,8 @@ def subscribe(match: str | Sequence[str] | Match | None = None, *, source: str |
         loop.close()
 
 
-def goal_of(match: str | Sequence[str] | Match | None = None, *, source: str | None = None,
-            all_of: Sequence[str] = (), any_of: Sequence[str] = ()) -> Goal:
-    """Turn the API's and the CLI's arguments into one Goal."""
-    if all_of and any_of:
-        msg = "use --all-of or --any-of, not both"
-        raise UsageError(msg)
-    base: Match | None
-    if isinstance(match, Match):
-        base = match
-    else:
-        clauses = [match] if isinstance(match, str) else list(match or ())
-        base = conjunction(clauses, source=source) if (clauses or source) else None
-    scoped = [parse_scoped(text) for text in (*all_of, *any_of)]
-    if base is not None and scoped:
-        # --match and --source narrow every clause of an all-of or any-of.
-        scoped = [Match(m.source or base.source, (*base.clauses, *m.clauses)) for m in scoped]
-    if scoped:
-        return Goal(tuple(scoped), Mode.ALL if all_of else Mode.ANY)
-    if base is None:
-        msg = "nothing to wait for: give a match, a source, all_of or any_of"
-        raise UsageError(msg)
-    return Goal((base,))
-
-
-def _refuse_inside_a_loop(name: str, twin: str) -> None:
+def refuse_inside_a_loop(name: str, twin: str) -> None:
+    """Raise a UsageError naming `twin` when a blocking call is made on a running loop."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:
@@ -139,18 +116,3 @@ def _refuse_inside_a_loop(name: str, twin: str) -> None:
     msg = f"{name}() blocks, and this thread runs an asyncio loop; use `{twin}` instead"
     raise UsageError(msg)
 
-
-def _path(state_dir: str | os.PathLike[str] | None) -> Path | None:
-    return None if state_dir is None else Path(state_dir)
-
-
-def _paths(state_dir: str | os.PathLike[str] | None) -> StatePaths:
-    """Resolve once per directory: path parsing was a sixth of a hot emit loop's time."""
-    if state_dir is None:
-        return resolve()  # the environment may change between calls; do not cache it
-    return _explicit_paths(os.fspath(state_dir))
-
-
-@functools.lru_cache(maxsize=16)
-def _explicit_paths(state_dir: str) -> StatePaths:
-    return resolve(Path(state_dir))

@@ -1,4 +1,5 @@
-"""The predicate grammar every consumer shares: `[source:]dotted.key OP json-literal`."""
+"""Which events a consumer wants: a Clause (`key OP value`), a Match (the clauses one event
+meets, optionally from one source), and their combinations AnyOf and AllOf."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import enum
 import fnmatch
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from waitbus.errors import MatchError
@@ -72,6 +73,11 @@ class Match:
             msg = "a match needs a source or at least one clause; an empty match is refused"
             raise MatchError(msg)
 
+    @classmethod
+    def of(cls, clauses: Iterable[str] = (), *, source: str | None = None) -> Match:
+        """Parse `key OP value` texts into the match one event meets by meeting them all."""
+        return cls(source, tuple(parse_clause(c) for c in clauses))
+
     def matches(self, event: Event) -> bool:
         if self.source is not None and event.source != self.source:
             return False
@@ -124,6 +130,22 @@ class AnyOf:
         return cls(tuple(Match.from_json(m) for m in obj))
 
 
+@dataclass(frozen=True, slots=True)
+class AllOf:
+    """Met once every one of its matches has been met, by one event or several over time.
+
+    Whether that has happened depends on what came before, so an AllOf has no `matches`: a
+    wait keeps the tally (`waitbus.consumers.wait`). Never empty.
+    """
+
+    matches_: tuple[Match, ...]
+
+    def __post_init__(self) -> None:
+        if not self.matches_:
+            msg = "all-of needs at least one match; an empty combination is refused"
+            raise MatchError(msg)
+
+
 def parse_clause(text: str) -> Clause:
     """Parse `dotted.key OP json-literal`."""
     source, clause = _split(text, scoped=False)
@@ -137,20 +159,10 @@ def parse_scoped(text: str) -> Match:
     return Match(source, (clause,))
 
 
-def match(clauses: Iterable[str] = (), *, source: str | None = None) -> Match:
-    """A match that one event meets when it meets every clause (and comes from `source`)."""
-    return Match(source, tuple(parse_clause(c) for c in clauses))
-
-
-def any_of(matches: Sequence[Match]) -> AnyOf:
-    """Combine matches so that meeting any one is enough; empty is an error."""
-    return AnyOf(tuple(matches))
-
-
 def _split(text: str, *, scoped: bool) -> tuple[str | None, Clause]:
     stripped = text.strip()
     if not stripped:
-        msg = 'empty predicate; write key OP value, for example conclusion="failure"'
+        msg = 'empty clause; write key OP value, for example conclusion="failure"'
         raise MatchError(msg)
     at = next((i for i, ch in enumerate(stripped) if ch in _OP_CHARS), -1)
     if at <= 0:

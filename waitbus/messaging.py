@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from pathlib import Path
 
-from waitbus.consumers.feed import DEFAULT_RECONNECT_S, start_cursor
-from waitbus.consumers.wait import Goal, reach
+from waitbus.api import refuse_inside_a_loop
+from waitbus.consumers import wait as waiting
+from waitbus.consumers.feed import DEFAULT_RECONNECT_S
+from waitbus.consumers.since import NOW, Since
 from waitbus.event import Conclusion, Event
-from waitbus.paths import resolve
+from waitbus.paths import of_state_dir
 from waitbus.sources import agents, emitter
 
 
@@ -22,16 +23,16 @@ async def arequest(to: str, body: str, *, sender: str, thread: str | None = None
 
     Raises WaitTimeout after `timeout_s`, and NotRunning when no daemon answers.
     """
-    paths = resolve(None if state_dir is None else Path(state_dir))
+    paths = of_state_dir(state_dir)
     # The wait starts at the head read before the request exists, so a reply that beats the
     # subscription is still replayed to it.
-    cursor = start_cursor(paths)
+    cursor = NOW.start(paths)
     correlation = uuid.uuid4().hex
     sent = emitter.append(paths.ensure(), agents.message(
         to, body, sender=sender, thread=thread, correlation=correlation))
-    goal = Goal((agents.correlated(correlation, not_delivery=sent.delivery_id),))
-    outcome = await reach(goal, paths, cursor=cursor, timeout_s=timeout_s,
-                          reconnect_s=reconnect_s)
+    wait = waiting.build(agents.correlated(correlation, not_delivery=sent.delivery_id),
+                         since=cursor, timeout_s=timeout_s)
+    outcome = await waiting.run(wait, paths, reconnect_s=reconnect_s)
     return outcome.events[-1]
 
 
@@ -39,6 +40,7 @@ def request(to: str, body: str, *, sender: str, thread: str | None = None,
             timeout_s: float | None = None, state_dir: str | os.PathLike[str] | None = None,
             reconnect_s: float = DEFAULT_RECONNECT_S) -> Event:
     """Blocking form of arequest."""
+    refuse_inside_a_loop("request", "await arequest(...)")
     return asyncio.run(arequest(to, body, sender=sender, thread=thread, timeout_s=timeout_s,
                                 state_dir=state_dir, reconnect_s=reconnect_s))
 
@@ -51,9 +53,8 @@ def respond(request: Event, body: str, *, sender: str | None = None,
     `sender` defaults to the request's addressee. Answering the same request twice as the same
     sender stores one reply.
     """
-    paths = resolve(None if state_dir is None else Path(state_dir))
-    return emitter.append(paths.ensure(), agents.reply(request, body, sender=sender,
-                                                       conclusion=conclusion))
+    return emitter.append(of_state_dir(state_dir).ensure(), agents.reply(
+        request, body, sender=sender, conclusion=conclusion))
 
 
 async def arespond(request: Event, body: str, *, sender: str | None = None,
@@ -63,20 +64,20 @@ async def arespond(request: Event, body: str, *, sender: str | None = None,
     return respond(request, body, sender=sender, conclusion=conclusion, state_dir=state_dir)
 
 
-async def areceive(name: str, *, timeout_s: float | None = None, since: int | None = None,
+async def areceive(name: str, *, timeout_s: float | None = None,
+                   since: int | Since | None = None,
                    state_dir: str | os.PathLike[str] | None = None,
                    reconnect_s: float = DEFAULT_RECONNECT_S) -> Event:
     """The next message in inbox `name`: addressed to `name` or to everyone ("*")."""
-    paths = resolve(None if state_dir is None else Path(state_dir))
-    goal = Goal(agents.inbox(name).matches_)
-    outcome = await reach(goal, paths, cursor=start_cursor(paths, since), timeout_s=timeout_s,
-                          reconnect_s=reconnect_s)
+    wait = waiting.build(inbox=name, since=since, timeout_s=timeout_s)
+    outcome = await waiting.run(wait, of_state_dir(state_dir), reconnect_s=reconnect_s)
     return outcome.events[-1]
 
 
-def receive(name: str, *, timeout_s: float | None = None, since: int | None = None,
+def receive(name: str, *, timeout_s: float | None = None, since: int | Since | None = None,
             state_dir: str | os.PathLike[str] | None = None,
             reconnect_s: float = DEFAULT_RECONNECT_S) -> Event:
     """Blocking form of areceive."""
+    refuse_inside_a_loop("receive", "await areceive(...)")
     return asyncio.run(areceive(name, timeout_s=timeout_s, since=since, state_dir=state_dir,
                                 reconnect_s=reconnect_s))

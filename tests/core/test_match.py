@@ -6,7 +6,7 @@ import pytest
 
 from waitbus.errors import MatchError
 from waitbus.event import Conclusion, Event
-from waitbus.match import AnyOf, Match, any_of, match, parse_clause, parse_scoped
+from waitbus.match import AllOf, AnyOf, Match, parse_clause, parse_scoped
 
 
 def make_event(**overrides: object) -> Event:
@@ -67,8 +67,8 @@ def test_conclusion_none_matches_null() -> None:
 @pytest.mark.parametrize(
     ("text", "says"),
     [
-        ("", "empty predicate"),
-        ("   ", "empty predicate"),
+        ("", "empty clause"),
+        ("   ", "empty clause"),
         ("conclusion", "no operator"),
         ("=1", "no operator"),
         ("conclusion=failure", "quote strings"),
@@ -96,25 +96,29 @@ def test_scoped_clause_limits_the_source() -> None:
 
 def test_empty_combinations_are_refused() -> None:
     with pytest.raises(MatchError, match="empty"):
-        any_of([])
+        AnyOf(())
+    with pytest.raises(MatchError, match="empty"):
+        AllOf(())
     with pytest.raises(MatchError, match="empty match"):
         Match(None, ())
 
 
 def test_match_requires_every_clause() -> None:
-    both = match(['fields.branch="main"', "fields.attempt=3"], source="ci")
+    both = Match.of(['fields.branch="main"', "fields.attempt=3"], source="ci")
     assert not both.matches(make_event())
-    assert match(['fields.branch="main"', "fields.attempt=2"], source="ci").matches(make_event())
+    assert Match.of(['fields.branch="main"', "fields.attempt=2"], source="ci").matches(
+        make_event())
 
 
-def test_filter_round_trips_through_json() -> None:
-    original = any_of([match(['fields.branch~"m*"'], source="ci"), parse_scoped("docker:cursor>1")])
+def test_any_of_round_trips_through_json() -> None:
+    original = AnyOf((Match.of(['fields.branch~"m*"'], source="ci"),
+                      parse_scoped("docker:cursor>1")))
     again = AnyOf.from_json(original.to_json())
     assert again == original
 
 
 def test_origin_tells_local_events_from_imported_ones() -> None:
-    local_only = match(['origin="local"'])
+    local_only = Match.of(['origin="local"'])
     assert local_only.matches(make_event())
     assert not local_only.matches(make_event(origin="hostb"))
-    assert match(['origin="hostb"']).matches(make_event(origin="hostb"))
+    assert Match.of(['origin="hostb"']).matches(make_event(origin="hostb"))

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from waitbus import wire
 from waitbus.errors import ProtocolError
 from waitbus.event import Conclusion, Event
-from waitbus.match import any_of, match
+from waitbus.match import AnyOf, Match
 
 EVENT = Event(5, "d-5", "ci", "build", "o/r", Conclusion.SUCCESS, 10, {"n": 1}, "raw")
 
@@ -36,7 +36,8 @@ def test_event_fast_path_matches_generic_encoding() -> None:
 
 
 def test_subscribe_request_round_trips() -> None:
-    request = wire.Subscribe(any_of([match(["fields.n>0"], source="ci")]), since=4, payload=True)
+    request = wire.Subscribe(AnyOf((Match.of(["fields.n>0"], source="ci"),)), since=4,
+                             payload=True)
     (obj,) = wire.FrameDecoder(wire.MAX_REQUEST_BYTES).feed(wire.encode(request))
     assert wire.parse_request(obj) == request
 

@@ -14,10 +14,10 @@ import pytest
 
 from tests.conftest import DaemonProcess, start_wait
 from waitbus import emit, wire
+from waitbus.consumers import wait as waiting
 from waitbus.consumers.feed import Feed
-from waitbus.consumers.wait import Goal, reach
 from waitbus.event import Event
-from waitbus.match import EVERYTHING, match
+from waitbus.match import EVERYTHING
 from waitbus.paths import resolve
 from waitbus.sources import emitter
 from waitbus.store.store import Store
@@ -31,7 +31,7 @@ def collect(state_dir: Path, count: int, *, since: int = 0, timeout_s: float = 6
         feed = Feed(resolve(state_dir), EVERYTHING, cursor=since, reconnect_s=reconnect_s)
         got: list[Event] = []
         async with asyncio.timeout(timeout_s):
-            async for event in feed:
+            async for event in feed.events():
                 got.append(event)
                 if len(got) == count:
                     return got
@@ -238,7 +238,7 @@ def read_all(sock: socket.socket, count: int) -> list[wire.Reply]:
 
 
 def test_status_reports_head_and_subscribers(daemon: DaemonProcess) -> None:
-    from waitbus.consumers.feed import status
+    from waitbus.consumers.status import status
 
     emit("s", "x", state_dir=daemon.state_dir)
     waiter = start_wait(daemon.state_dir, "--source", "none", "--timeout", "20s")
@@ -259,13 +259,13 @@ def test_second_daemon_on_the_same_state_dir_refuses(daemon: DaemonProcess) -> N
     assert "already serves" in result.stderr
 
 
-def test_reach_returns_an_event_committed_before_subscribe(daemon: DaemonProcess) -> None:
+def test_wait_returns_an_event_committed_before_subscribe(daemon: DaemonProcess) -> None:
     paths = resolve(daemon.state_dir)
     with Store(paths) as store:
         start = store.head()
     emit("early", "x", state_dir=daemon.state_dir)
-    outcome = asyncio.run(reach(Goal((match(source="early"),)), paths, cursor=start,
-                                timeout_s=10))
+    wait = waiting.build(source="early", since=start, timeout_s=10)
+    outcome = asyncio.run(waiting.run(wait, paths))
     assert outcome.events[0].source == "early"
 
 

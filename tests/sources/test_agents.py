@@ -102,4 +102,4 @@ def test_emit_needs_source_and_type_unless_it_is_a_message(state_dir: Path) -> N
 def test_wait_inbox_refuses_all_of(state_dir: Path) -> None:
     result = run_cli(state_dir, "wait", "--inbox", "bob", "--all-of", 'type="x"')
     assert result.returncode == 2
-    assert "--inbox and --correlation" in result.stderr
+    assert "inbox and correlation wait for agent messages" in result.stderr

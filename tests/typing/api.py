@@ -20,7 +20,9 @@ def sync_usage() -> None:
         raise
     else:
         del found
-    for event in waitbus.subscribe(source="docker", payload=True):
+    started: Event = waitbus.wait_for(source="ci", since=waitbus.Since.process_start())
+    del started
+    for event in waitbus.subscribe(source="docker", payload=True, since=waitbus.Since.ago(60)):
         text: str | None = event.payload
         del text
 

@@ -18,7 +18,7 @@ class Exit(enum.IntEnum):
 MEANINGS = {
     Exit.MATCHED: "matched (or the command succeeded)",
     Exit.FAILED: "matched an event whose conclusion is failure, cancelled or timed_out",
-    Exit.USAGE: "usage error: a bad flag, predicate or value",
+    Exit.USAGE: "usage error: a bad flag, clause or value",
     Exit.UNREACHABLE: "no daemon answered within the reconnect budget",
     Exit.STORE: "the event store could not be read or written",
     Exit.TIMEOUT: "timed out without a match",

@@ -15,24 +15,33 @@ seen; in practice GitHub requests every workflow of a push before any of them co
 
 from __future__ import annotations
 
-import asyncio
 import re
-import subprocess
 from dataclasses import dataclass, field
 
-from waitbus.consumers.feed import DEFAULT_RECONNECT_S, Feed
-from waitbus.consumers.wait import Outcome
-from waitbus.errors import UsageError, WaitTimeout
+from waitbus.errors import UsageError
 from waitbus.event import Event
-from waitbus.match import any_of, match
-from waitbus.paths import StatePaths
-from waitbus.store.store import Store
+from waitbus.match import AnyOf, Clause, Match, Op
 
 SOURCE = "github"
 _SHA = re.compile(r"[0-9a-f]{7,40}")
 _REPO = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
 _REMOTE = re.compile(r"github\.com[:/]+([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+?)(?:\.git)?/?$")
 _PENDING = ("requested", "queued", "waiting", "pending", "in_progress")
+
+
+@dataclass(frozen=True, slots=True)
+class Commit:
+    """A commit whose GitHub CI a wait waits to settle."""
+
+    repo: str
+    sha: str
+
+    def subscription(self) -> AnyOf:
+        """Every GitHub event about this commit (an abbreviated sha matches as a prefix)."""
+        short = len(self.sha) < 40
+        clause = Clause(("fields", "head_sha"), Op.GLOB if short else Op.EQ,
+                        f"{self.sha}*" if short else self.sha)
+        return AnyOf((Match(SOURCE, (clause,)),))
 
 
 @dataclass(slots=True)
@@ -93,48 +102,6 @@ class Tally:
                 and (event.subject or "").lower() == self.repo.lower())
 
 
-async def settle(repo: str, sha: str, paths: StatePaths, *, cursor: int = 0,
-                 timeout_s: float | None = None,
-                 reconnect_s: float = DEFAULT_RECONNECT_S) -> Outcome:
-    """Wait until the CI of `sha` in `repo` settles; replay the store after `cursor` first.
-
-    Raises:
-        WaitTimeout: nothing settled within `timeout_s`.
-    """
-    sha, repo = check_sha(sha), check_repo(repo)
-    tally = Tally(repo, sha)
-    head = _replay(tally, paths, cursor)
-    decided = tally.verdict()
-    if decided is not None:
-        return Outcome((decided,), head)
-    glob = f"{sha}*" if len(sha) < 40 else sha
-    op = "~" if len(sha) < 40 else "="
-    feed = Feed(paths, any_of([match([f'fields.head_sha{op}"{glob}"'], source=SOURCE)]),
-                cursor=head, reconnect_s=reconnect_s)
-    try:
-        async with asyncio.timeout(timeout_s):
-            async for event in feed:
-                tally.observe(event)
-                decided = tally.verdict()
-                if decided is not None:
-                    return Outcome((decided,), feed.cursor)
-    except TimeoutError:
-        raise WaitTimeout(timeout_s or 0.0, feed.cursor) from None
-    msg = "a feed never ends"
-    raise AssertionError(msg)  # pragma: no cover
-
-
-def _replay(tally: Tally, paths: StatePaths, cursor: int) -> int:
-    if not paths.store.exists():
-        return cursor
-    with Store(paths, create=False) as store:
-        while batch := store.read_after(cursor, limit=1000):
-            for event in batch:
-                tally.observe(event)
-            cursor = batch[-1].cursor
-    return cursor
-
-
 def check_sha(sha: str) -> str:
     lowered = sha.strip().lower()
     if not _SHA.fullmatch(lowered):
@@ -152,6 +119,8 @@ def check_repo(repo: str) -> str:
 
 def repo_of_checkout(cwd: str | None = None) -> str:
     """owner/name of the current checkout's `origin` remote on GitHub."""
+    import subprocess  # only a commit wait without --repo runs git
+
     try:
         url = subprocess.run(["git", "remote", "get-url", "origin"], cwd=cwd, check=True,  # noqa: S607
                              capture_output=True, text=True, timeout=10).stdout.strip()

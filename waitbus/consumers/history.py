@@ -9,15 +9,15 @@ from waitbus.store.store import Store
 _BATCH_ROWS = 2048
 
 
-def latest_matching(store: Store, filter: AnyOf, count: int, *,
+def latest_matching(store: Store, wanted: AnyOf, count: int, *,
                     before: int | None = None) -> list[Event]:
-    """The newest `count` events below cursor `before` that `filter` matches, oldest first."""
+    """The newest `count` events below cursor `before` that `wanted` matches, oldest first."""
     found: list[Event] = []
     cursor = store.head() + 1 if before is None else before
     while len(found) < count:
         rows = store.read_before(cursor, limit=_BATCH_ROWS)
         if not rows:
             break
-        found.extend(e for e in rows if filter.matches(e))
+        found.extend(e for e in rows if wanted.matches(e))
         cursor = rows[-1].cursor
     return list(reversed(found[:count]))

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import time
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 
-from waitbus.consumers.feed import DEFAULT_RECONNECT_S, Feed, status
+from waitbus.consumers.feed import DEFAULT_RECONNECT_S, Feed
+from waitbus.consumers.status import status
 from waitbus.errors import WaitbusError
 from waitbus.event import Event, JSONObject
 from waitbus.match import EVERYTHING
 from waitbus.paths import StatePaths
 from waitbus.store.store import Store
+from waitbus.wire import Live
 
 RATE_WINDOW_S = 60.0
 
@@ -115,7 +116,7 @@ class TopView:
 
 
 class Watch:
-    """Feeds a TopView from the bus; yields once live, then once per batch of new events."""
+    """Feeds a TopView from the bus, one batch of new events at a time."""
 
     def __init__(self, paths: StatePaths, view: TopView, *, backlog: int = 50,
                  reconnect_s: float = DEFAULT_RECONNECT_S) -> None:
@@ -123,32 +124,23 @@ class Watch:
         self.view = view
         self.backlog = backlog
         self.reconnect_s = reconnect_s
-        self._inbox: asyncio.Queue[Event | None] = asyncio.Queue()
 
-    def poke(self) -> None:
-        """Ask for one more (empty) batch, e.g. after a terminal resize or a key press."""
-        self._inbox.put_nowait(None)
+    def __repr__(self) -> str:
+        return f"<Watch {self.paths.root} {self.view!r}>"
 
-    async def batches(self) -> AsyncIterator[list[Event]]:
-        """Yield [] once subscribed, then each batch of new events, the view already updated."""
-        # Going live again after a daemon restart is worth a redraw: the status has changed.
+    async def batches(self) -> AsyncGenerator[list[Event], None]:
+        """Yield each batch of new events, the view and the daemon's status already updated;
+        and [] each time the feed goes live (at start, and after a daemon restart)."""
         feed = Feed(self.paths, EVERYTHING, cursor=self._load_backlog(),
-                    reconnect_s=self.reconnect_s, on_live=lambda _cursor: self.poke())
-        pump = asyncio.create_task(self._pump(feed))
-        try:
-            await self._until_live(feed, pump)
-            await self._refresh_status()
-            yield []
-            while True:
-                batch = await self._next_batch(pump)
-                for event in batch:
+                    reconnect_s=self.reconnect_s)
+        async with contextlib.aclosing(feed.batches()) as batches:
+            async for batch in batches:
+                events = [item for item in batch if isinstance(item, Event)]
+                for event in events:
                     self.view.add(event)
-                await self._refresh_status()
-                yield batch
-        finally:
-            pump.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await pump
+                if events or any(isinstance(item, Live) for item in batch):
+                    await self._refresh_status()
+                    yield events
 
     def _load_backlog(self) -> int:
         if not self.paths.store.exists():
@@ -157,28 +149,6 @@ class Watch:
             for event in store.latest(self.backlog):
                 self.view.add(event)
             return store.head()
-
-    async def _pump(self, feed: Feed) -> None:
-        async for event in feed:
-            self._inbox.put_nowait(event)
-
-    async def _until_live(self, feed: Feed, pump: asyncio.Task[None]) -> None:
-        live = asyncio.create_task(feed.live.wait())
-        await asyncio.wait({live, pump}, return_when=asyncio.FIRST_COMPLETED)
-        if pump.done():
-            live.cancel()
-            pump.result()  # raises NotRunning or Refused
-
-    async def _next_batch(self, pump: asyncio.Task[None]) -> list[Event]:
-        got = asyncio.create_task(self._inbox.get())
-        await asyncio.wait({got, pump}, return_when=asyncio.FIRST_COMPLETED)
-        if not got.done():
-            got.cancel()
-            pump.result()
-        items = [got.result()]
-        while not self._inbox.empty():
-            items.append(self._inbox.get_nowait())
-        return [item for item in items if item is not None]
 
     async def _refresh_status(self) -> None:
         try:

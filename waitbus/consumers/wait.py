@@ -1,45 +1,49 @@
-"""Waiting: block until events meet a goal, with every clause staying met once met."""
+"""Waiting: one builder for what a wait wants and where it starts, and the one loop that runs it."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import enum
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
+from waitbus.consumers import ci
 from waitbus.consumers.feed import DEFAULT_RECONNECT_S, Feed
-from waitbus.errors import MatchError, NotRunning, WaitTimeout
+from waitbus.consumers.since import NOW, Since
+from waitbus.errors import NotRunning, UsageError, WaitTimeout
 from waitbus.event import Event
-from waitbus.match import AnyOf, Match
+from waitbus.match import AllOf, AnyOf, Clause, Match, parse_clause, parse_scoped
 from waitbus.paths import StatePaths
+from waitbus.sources import agents
+from waitbus.store.store import Store
+from waitbus.wire import Live
 
-
-class Mode(enum.Enum):
-    ANY = "any"  # one event meeting any match ends the wait
-    ALL = "all"  # every match met, possibly by different events over time
+Want = AnyOf | AllOf | ci.Commit
+OnLive = Callable[[int], Awaitable[None]]
+_REPLAY_ROWS = 1000
 
 
 @dataclass(frozen=True, slots=True)
-class Goal:
-    """What a wait waits for."""
+class Wait:
+    """One wait: what ends it, where it starts, and how long it may take."""
 
-    matches: tuple[Match, ...]
-    mode: Mode = Mode.ANY
-
-    def __post_init__(self) -> None:
-        if not self.matches:
-            msg = "a wait needs at least one match (--source, --match, --all-of or --any-of)"
-            raise MatchError(msg)
+    want: Want
+    since: Since = NOW
+    timeout_s: float | None = None
 
     @property
-    def filter(self) -> AnyOf:
-        return AnyOf(self.matches)
+    def subscription(self) -> AnyOf:
+        """The events worth receiving: every event that could help end the wait."""
+        if isinstance(self.want, AllOf):
+            return AnyOf(self.want.matches_)
+        if isinstance(self.want, ci.Commit):
+            return self.want.subscription()
+        return self.want
 
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """The events that met the goal, in cursor order, and the feed's cursor after them."""
+    """The events that ended the wait, in cursor order, and the feed's cursor after them."""
 
     events: tuple[Event, ...]
     cursor: int
@@ -49,28 +53,149 @@ class Outcome:
         return any(e.conclusion is not None and e.conclusion.failed for e in self.events)
 
 
-async def reach(goal: Goal, paths: StatePaths, *, cursor: int, timeout_s: float | None,
-                reconnect_s: float = DEFAULT_RECONNECT_S,
-                on_live: Callable[[int], None] | None = None) -> Outcome:
-    """Wait until `goal` is met by events after `cursor`; raise WaitTimeout after `timeout_s`.
+def build(match: str | Sequence[str] | Match | None = None, *, source: str | None = None,
+          all_of: Sequence[str] = (), any_of: Sequence[str] = (), inbox: str | None = None,
+          correlation: str | None = None, sha: str | None = None, repo: str | None = None,
+          since: int | Since | None = None, now: Since = NOW,
+          timeout_s: float | None = None) -> Wait:
+    """Turn every front end's arguments into one Wait, or raise a UsageError saying why not.
 
-    `on_live` is called with the cursor each time the subscription has caught up with the store.
+    `match` is clauses one event must all meet (narrowed to `source`); `all_of` waits until
+    every `[source:]clause` has been met, by any events over time; `any_of` for one event
+    meeting any. `inbox` and `correlation` wait for agent messages; `sha` (with `repo`, by
+    default this checkout's origin) for a commit's GitHub CI to settle. `since` is a cursor or
+    a Since; without it a commit's whole history counts and any other wait starts at `now`:
+    the head (the default), or `Since.process_start()` for a command started with its work.
     """
-    feed = Feed(paths, goal.filter, cursor=cursor, reconnect_s=reconnect_s, on_live=on_live)
-    met: dict[int, Event] = {}
+    clauses = [match] if isinstance(match, str) else [] if isinstance(match, Match) else list(
+        match or ())
+    base = match if isinstance(match, Match) else (
+        Match.of(clauses, source=source) if (clauses or source) else None)
+    if sha is not None or repo is not None:
+        want: Want = _commit(sha, repo, narrowed=bool(
+            base or all_of or any_of or inbox is not None or correlation is not None))
+    elif inbox is not None or correlation is not None:
+        if all_of or any_of or source not in (None, agents.SOURCE) or isinstance(match, Match):
+            msg = ("inbox and correlation wait for agent messages: narrow them with match, "
+                   "not with all-of, any-of or another source")
+            raise UsageError(msg)
+        want = _agent(inbox, correlation, tuple(parse_clause(text) for text in clauses))
+    else:
+        want = _events(base, all_of, any_of)
+    start = Since(cursor=since) if isinstance(since, int) else since
+    if start is None:
+        start = Since(cursor=0) if isinstance(want, ci.Commit) else now
+    return Wait(want, start, timeout_s)
+
+
+def _commit(sha: str | None, repo: str | None, *, narrowed: bool) -> ci.Commit:
+    if sha is None:
+        msg = "repo goes with sha: give the commit to wait on"
+        raise UsageError(msg)
+    if narrowed:
+        msg = ("sha waits on a commit's CI by itself; drop match, source, all-of, any-of, "
+               "inbox and correlation")
+        raise UsageError(msg)
+    return ci.Commit(ci.check_repo(repo) if repo else ci.repo_of_checkout(), ci.check_sha(sha))
+
+
+def _agent(inbox: str | None, correlation: str | None, also: tuple[Clause, ...]) -> AnyOf:
+    if inbox is None:
+        assert correlation is not None
+        return AnyOf((agents.correlated(correlation, also=also),))
+    return agents.inbox(inbox, correlation=correlation, also=also)
+
+
+def _events(base: Match | None, all_of: Sequence[str], any_of: Sequence[str]) -> AnyOf | AllOf:
+    if all_of and any_of:
+        msg = "use all-of or any-of, not both"
+        raise UsageError(msg)
+    scoped = [parse_scoped(text) for text in (*all_of, *any_of)]
+    if base is not None and scoped:
+        # match and source narrow every clause of an all-of or any-of.
+        scoped = [Match(m.source or base.source, (*base.clauses, *m.clauses)) for m in scoped]
+    if all_of:
+        return AllOf(tuple(scoped))
+    if scoped:
+        return AnyOf(tuple(scoped))
+    if base is None:
+        msg = "nothing to wait for: give a match, a source, all-of or any-of"
+        raise UsageError(msg)
+    return AnyOf((base,))
+
+
+async def run(wait: Wait, paths: StatePaths, *, reconnect_s: float = DEFAULT_RECONNECT_S,
+              on_live: OnLive | None = None) -> Outcome:
+    """Run `wait` until it ends and return what ended it.
+
+    `on_live` is awaited with the cursor each time the subscription has caught up with the
+    store (again after a daemon restart).
+
+    Raises:
+        WaitTimeout: nothing ended the wait within its timeout; resume from its cursor.
+        NotRunning: no daemon answered at all (within the timeout or `reconnect_s`).
+    """
+    judge = _judge(wait.want)
+    cursor = wait.since.start(paths)
+    if isinstance(wait.want, ci.Commit):
+        # A commit's verdict may already be stored: reading it needs no daemon.
+        cursor, ended = _replay(judge, paths, cursor)
+        if ended:
+            return Outcome(ended, cursor)
+    feed = Feed(paths, wait.subscription, cursor=cursor, reconnect_s=reconnect_s)
     try:
-        async with asyncio.timeout(timeout_s), contextlib.aclosing(feed.__aiter__()) as events_:
-            async for event in events_:
-                for index, match in enumerate(goal.matches):
-                    if index not in met and match.matches(event):
-                        met[index] = event
-                if met and (goal.mode is Mode.ANY or len(met) == len(goal.matches)):
-                    events = sorted({e.cursor: e for e in met.values()}.values(),
-                                    key=lambda e: e.cursor)
-                    return Outcome(tuple(events), feed.cursor)
+        async with (asyncio.timeout(wait.timeout_s),
+                    contextlib.aclosing(feed.__aiter__()) as items):
+            async for item in items:
+                if isinstance(item, Event):
+                    if ended := judge(item):
+                        return Outcome(ended, feed.cursor)
+                elif isinstance(item, Live) and on_live is not None:
+                    await on_live(item.cursor)
     except TimeoutError:
         if feed.connects == 0:  # not a quiet bus: no daemon ever answered
-            raise NotRunning(paths.socket, timeout_s or 0.0) from None
-        raise WaitTimeout(timeout_s or 0.0, feed.cursor) from None
+            raise NotRunning(paths.socket, wait.timeout_s or 0.0) from None
+        raise WaitTimeout(wait.timeout_s or 0.0, feed.cursor) from None
     msg = "a feed never ends"
     raise AssertionError(msg)  # pragma: no cover
+
+
+Judge = Callable[[Event], tuple[Event, ...]]
+
+
+def _judge(want: Want) -> Judge:
+    """A fold over the received events that returns the events ending the wait, or ()."""
+    if isinstance(want, ci.Commit):
+        tally = ci.Tally(want.repo, want.sha)
+
+        def settled(event: Event) -> tuple[Event, ...]:
+            tally.observe(event)
+            verdict = tally.verdict()
+            return () if verdict is None else (verdict,)
+        return settled
+    if isinstance(want, AnyOf):
+        return lambda event: (event,) if want.matches(event) else ()
+    met: dict[int, Event] = {}
+
+    def every(event: Event) -> tuple[Event, ...]:
+        for index, one in enumerate(want.matches_):
+            if index not in met and one.matches(event):
+                met[index] = event
+        if len(met) < len(want.matches_):
+            return ()
+        return tuple(sorted({e.cursor: e for e in met.values()}.values(), key=lambda e: e.cursor))
+    return every
+
+
+def _replay(judge: Judge, paths: StatePaths, cursor: int) -> tuple[int, tuple[Event, ...]]:
+    """Fold every stored event after `cursor` in, then ask once (a re-run stored later
+    overrides an earlier attempt's verdict)."""
+    ended: tuple[Event, ...] = ()
+    if not paths.store.exists():
+        return cursor, ended
+    with Store(paths, create=False) as store:
+        while batch := store.read_after(cursor, limit=_REPLAY_ROWS):
+            for event in batch:
+                ended = judge(event)
+            cursor = batch[-1].cursor
+    return cursor, ended

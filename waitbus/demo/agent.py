@@ -10,18 +10,20 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from waitbus.consumers.feed import Feed, start_cursor
+from waitbus.consumers.feed import Feed
+from waitbus.consumers.since import NOW
 from waitbus.event import JSON, Conclusion, Draft, Event
 from waitbus.match import AnyOf, Clause, Match, Op
 from waitbus.paths import StatePaths, resolve
 from waitbus.sources import agents, emitter
+from waitbus.wire import Live
 
 # Every swarm event is an agent message to everyone whose thread is the run's id, so runs
 # never mix; fields.kind says which step of the run it is.
 READY, SEED, REACTION, FAILED, ACK, STOP = "ready", "seed", "reaction", "failed", "ack", "stop"
 
 
-def run_filter(run: str) -> AnyOf:
+def run_match(run: str) -> AnyOf:
     """Every agent message of one swarm run."""
     return AnyOf((Match(agents.SOURCE, (Clause(("type",), Op.EQ, agents.TYPE),
                                         Clause(("fields", "thread"), Op.EQ, run))),))
@@ -54,35 +56,24 @@ class Agent:
 
     async def serve(self, lifetime_s: float) -> int:
         """Run until the stop event; 0 on a clean stop, 1 when `lifetime_s` ran out."""
-        since = start_cursor(self.paths)
-        feed = Feed(self.paths, run_filter(self.run), cursor=since)
-        inbox: asyncio.Queue[tuple[Event, int]] = asyncio.Queue()
-        pump = asyncio.create_task(self._pump(feed, inbox))
+        since = NOW.start(self.paths)
+        feed = Feed(self.paths, run_match(self.run), cursor=since)
+        ready = False
         try:
-            async with asyncio.timeout(lifetime_s):
-                await self._until_live(feed, pump)
-                self._emit(READY, f"{self.name} is listening", since=since)
-                while True:
-                    event, woke_ns = await inbox.get()
-                    if not self._react(event, woke_ns):
-                        return 0
+            async with (asyncio.timeout(lifetime_s),
+                        contextlib.aclosing(feed.batches()) as batches):
+                async for batch in batches:
+                    woke_ns = time.time_ns()
+                    for item in batch:
+                        if isinstance(item, Live) and not ready:
+                            ready = True
+                            self._emit(READY, f"{self.name} is listening", since=since)
+                        elif isinstance(item, Event) and not self._react(item, woke_ns):
+                            return 0
         except TimeoutError:
             return 1
-        finally:
-            pump.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await pump
-
-    async def _until_live(self, feed: Feed, pump: asyncio.Task[None]) -> None:
-        live = asyncio.create_task(feed.live.wait())
-        await asyncio.wait({live, pump}, return_when=asyncio.FIRST_COMPLETED)
-        if pump.done():
-            live.cancel()
-            pump.result()  # raises what ended the feed (NotRunning, Refused)
-
-    async def _pump(self, feed: Feed, inbox: asyncio.Queue[tuple[Event, int]]) -> None:
-        async for event in feed:
-            inbox.put_nowait((event, time.time_ns()))
+        msg = "a feed never ends"
+        raise AssertionError(msg)  # pragma: no cover
 
     def _react(self, event: Event, woke_ns: int) -> bool:
         """Answer one event; False once told to stop."""

@@ -7,17 +7,20 @@ import contextlib
 from collections.abc import Callable
 
 from waitbus.consumers.feed import Feed
-from waitbus.demo.agent import kind, run_filter
+from waitbus.demo.agent import kind, run_match
 from waitbus.event import Event
 from waitbus.paths import StatePaths
+from waitbus.wire import Live
 
 
 class Ledger:
     """Records the run's agent-lane events in delivery order; `until` waits on a condition."""
 
     def __init__(self, paths: StatePaths, run: str, *, cursor: int) -> None:
-        self.feed = Feed(paths, run_filter(run), cursor=cursor)
+        self.feed = Feed(paths, run_match(run), cursor=cursor)
         self.events: list[Event] = []
+        self.live = False
+        self._ended = False
         self._changed = asyncio.Condition()
         self._task: asyncio.Task[None] | None = None
 
@@ -26,13 +29,11 @@ class Ledger:
 
     async def start(self, timeout_s: float) -> None:
         """Subscribe and return once the daemon says the subscription is live."""
-        self._task = asyncio.create_task(self._pump())
-        live = asyncio.create_task(self.feed.live.wait())
-        async with asyncio.timeout(timeout_s):
-            await asyncio.wait({live, self._task}, return_when=asyncio.FIRST_COMPLETED)
-        if self._task.done():
-            live.cancel()
-            self._task.result()
+        task = self._task = asyncio.create_task(self._pump())
+        async with asyncio.timeout(timeout_s), self._changed:
+            await self._changed.wait_for(lambda: self.live or self._ended)
+        if self._ended:
+            await task  # raises what ended the feed (NotRunning, Refused)
 
     async def close(self) -> None:
         if self._task is not None:
@@ -55,7 +56,15 @@ class Ledger:
         return True
 
     async def _pump(self) -> None:
-        async for event in self.feed:
-            async with self._changed:
-                self.events.append(event)
+        try:
+            async for item in self.feed:
+                async with self._changed:
+                    if isinstance(item, Event):
+                        self.events.append(item)
+                    elif isinstance(item, Live):
+                        self.live = True
+                    self._changed.notify_all()
+        finally:
+            self._ended = True
+            async with self._changed:  # wakes start() when the feed fails
                 self._changed.notify_all()

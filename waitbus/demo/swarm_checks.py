@@ -74,7 +74,7 @@ def check(paths: StatePaths, run: str, seen: list[Event], statuses: dict[str, in
             "every survivor exited 0 on the stop event")
     with Store(paths, create=False) as store:
         stored = [e for e in store.read_after(0, limit=1_000_000)
-                  if agent.run_filter(run).matches(e)]
+                  if agent.run_match(run).matches(e)]
     lane = [e.cursor for e in stored]
     result.lane_events = len(lane)
     want = 3 * result.agents + 2

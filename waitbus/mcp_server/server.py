@@ -19,7 +19,7 @@ from mcp.server.stdio import stdio_server
 from mcp.server.subscriptions import InMemorySubscriptionBus, ListenHandler, ResourceUpdated
 from mcp.shared.exceptions import MCPError
 
-from waitbus.consumers.feed import start_cursor
+from waitbus.consumers.since import NOW
 from waitbus.errors import WaitbusError
 from waitbus.mcp_server import resources, uris
 from waitbus.mcp_server.fence import fenced
@@ -56,7 +56,7 @@ class App:
         """Start the watcher from the store's head now, so every later event is seen."""
         if self._watching is None:
             self.bus.watcher = Watcher(self.bus.paths, self.notify,
-                                       cursor=start_cursor(self.bus.paths),
+                                       cursor=NOW.start(self.bus.paths),
                                        reconnect_s=self.bus.reconnect_s)
             self._watching = asyncio.create_task(self.bus.watcher.run())
 

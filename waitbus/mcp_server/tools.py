@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import cast
 
-from waitbus.api import goal_of
-from waitbus.consumers.feed import start_cursor
-from waitbus.consumers.feed import status as daemon_status
-from waitbus.consumers.wait import Goal, Outcome, reach
+from waitbus.consumers import wait as waiting
+from waitbus.consumers.status import status as daemon_status
 from waitbus.errors import NotRunning, UsageError, WaitTimeout
 from waitbus.event import JSON, Event, JSONObject, dump_json
-from waitbus.match import Match, parse_clause
+from waitbus.match import Match
 from waitbus.mcp_server import schemas, uris
 from waitbus.mcp_server.schemas import Schema
 from waitbus.mcp_server.state import Bus
@@ -49,37 +45,30 @@ class ToolSpec:
 
 
 async def wait(bus: Bus, args: JSONObject, progress: Progress) -> Reply:
-    timeout_s = min(float(cast(float, args.get("timeout_s", schemas.MAX_WAIT_S))),
-                    schemas.MAX_WAIT_S)
     since = args.get("since")
-    started = time.monotonic()
-    if args.get("sha") is not None:
-        return await _settle(bus, args, timeout_s, started)
-    goal = _goal(args)
-    cursor = cursor_of(since, "since") if since is not None else start_cursor(bus.paths)
-    live = asyncio.Event()
+    wait = waiting.build(
+        _strings(args, "match"), source=_text(args, "source"), all_of=_strings(args, "all_of"),
+        any_of=_strings(args, "any_of"), inbox=_text(args, "inbox"),
+        correlation=_text(args, "correlation"), sha=_text(args, "sha"), repo=_text(args, "repo"),
+        since=None if since is None else cursor_of(since, "since"),
+        timeout_s=min(float(cast(float, args.get("timeout_s", schemas.MAX_WAIT_S))),
+                      schemas.MAX_WAIT_S))
     started = time.monotonic()
 
-    async def announce() -> None:
-        await live.wait()
+    async def announce(cursor: int) -> None:
         try:
             await progress(f"live: waiting for events after cursor {cursor}")
         except Exception:  # a client that left cannot be told; the wait itself decides
             log.debug("could not report progress", exc_info=True)
 
-    # Owned by this call: cancelled on every way out, and it never raises.
-    announcer = asyncio.create_task(announce())
     try:
-        outcome = await reach(goal, bus.paths, cursor=cursor, timeout_s=timeout_s,
-                              reconnect_s=bus.reconnect_s, on_live=lambda _c: live.set())
+        outcome = await waiting.run(wait, bus.paths, reconnect_s=bus.reconnect_s,
+                                    on_live=announce)
     except WaitTimeout as exc:
-        return _timed_out(exc, started)
-    finally:
-        announcer.cancel()
-    return _reached(outcome, started)
-
-
-def _reached(outcome: Outcome, started: float) -> Reply:
+        return Reply(f"timed out after {exc.timeout_s:g} s; call again with since {exc.cursor} "
+                     "to resume",
+                     {"outcome": "timed_out", "events": [], "cursor": str(exc.cursor),
+                      "waited_s": round(time.monotonic() - started, 3)})
     verdict = "failed" if outcome.failed else "matched"
     return Reply(f"{verdict}: {', '.join(summary(e) for e in outcome.events)}",
                  {"outcome": verdict, "events": [event_view(e) for e in outcome.events],
@@ -87,73 +76,31 @@ def _reached(outcome: Outcome, started: float) -> Reply:
                   "waited_s": round(time.monotonic() - started, 3)})
 
 
-def _timed_out(exc: WaitTimeout, started: float) -> Reply:
-    return Reply(f"timed out after {exc.timeout_s:g} s; call again with since {exc.cursor} "
-                 "to resume",
-                 {"outcome": "timed_out", "events": [], "cursor": str(exc.cursor),
-                  "waited_s": round(time.monotonic() - started, 3)})
-
-
-def _goal(args: JSONObject) -> Goal:
-    inbox, correlation = _text(args, "inbox"), _text(args, "correlation")
-    clauses = _strings(args, "match")
-    if inbox is None and correlation is None:
-        return goal_of(clauses, source=_text(args, "source"), all_of=_strings(args, "all_of"),
-                       any_of=_strings(args, "any_of"))
-    if args.get("all_of") or args.get("any_of") or args.get("source") not in (None, "agent"):
-        msg = "inbox and correlation wait for agent messages: narrow them with match only"
-        raise UsageError(msg)
-    also = tuple(parse_clause(text) for text in clauses)
-    if inbox is None:
-        return Goal((agents.correlated(cast(str, correlation), also=also),))
-    if correlation is not None:
-        also = (*also, parse_clause(f"fields.correlation={json.dumps(correlation)}"))
-    return Goal(agents.inbox(inbox, also=also).matches_)
-
-
-async def _settle(bus: Bus, args: JSONObject, timeout_s: float, started: float) -> Reply:
-    from waitbus.consumers import ci
-
-    if any(args.get(k) for k in ("match", "source", "all_of", "any_of", "inbox", "correlation")):
-        msg = "sha waits on a commit's CI by itself; drop match, source, all_of, any_of, inbox"
-        raise UsageError(msg)
-    repo = _text(args, "repo") or ci.repo_of_checkout()
-    since = args.get("since")
-    # A commit's earlier runs count, so without since the whole store is replayed.
-    cursor = cursor_of(since, "since") if since is not None else 0
-    try:
-        outcome = await ci.settle(repo, cast(str, args["sha"]), bus.paths, cursor=cursor,
-                                  timeout_s=timeout_s, reconnect_s=bus.reconnect_s)
-    except WaitTimeout as exc:
-        return _timed_out(exc, started)
-    return _reached(outcome, started)
-
-
 async def events(bus: Bus, args: JSONObject, _progress: Progress) -> Reply:
     limit = int(cast(int, args.get("limit", 50)))
     source = _text(args, "source")
     clauses = _strings(args, "match")
-    only = goal_of(clauses, source=source).matches[0] if (clauses or source) else None
+    wanted = Match.of(clauses, source=source) if (clauses or source) else None
     head = bus.store.head()
     since = args.get("since")
     if since is None:
-        found = [e for e in bus.store.latest(_SCAN_ROWS, source=source) if _meets(only, e)]
+        found = [e for e in bus.store.latest(_SCAN_ROWS, source=source) if _meets(wanted, e)]
         page, next_cursor = found[-limit:], head
     else:
-        page, next_cursor = _page(bus, cursor_of(since, "since"), limit, only)
+        page, next_cursor = _page(bus, cursor_of(since, "since"), limit, wanted)
     return Reply(f"{len(page)} event(s); next page after cursor {next_cursor}",
                  {"events": [event_view(e) for e in page], "next_cursor": str(next_cursor),
                   "head": str(head)})
 
 
-def _page(bus: Bus, cursor: int, limit: int, only: Match | None) -> tuple[list[Event], int]:
+def _page(bus: Bus, cursor: int, limit: int, wanted: Match | None) -> tuple[list[Event], int]:
     page: list[Event] = []
     scanned = 0
     while scanned < _SCAN_ROWS:
         batch = bus.store.read_after(cursor, limit=_BATCH_ROWS)
         for event in batch:
             cursor = event.cursor
-            if _meets(only, event):
+            if _meets(wanted, event):
                 page.append(event)
                 if len(page) == limit:
                     return page, cursor
@@ -226,8 +173,8 @@ async def status(bus: Bus, _args: JSONObject, _progress: Progress) -> Reply:
                           "max_subscriber_events_behind": worst}})
 
 
-def _meets(only: Match | None, event: Event) -> bool:
-    return only is None or only.matches(event)
+def _meets(wanted: Match | None, event: Event) -> bool:
+    return wanted is None or wanted.matches(event)
 
 
 def _text(args: JSONObject, key: str) -> str | None:
@@ -241,7 +188,7 @@ def _strings(args: JSONObject, key: str) -> list[str]:
 
 
 TOOLS = (
-    ToolSpec("wait", "Block until events match, then return them. Takes the CLI's predicate "
+    ToolSpec("wait", "Block until events match, then return them. Takes the CLI's clause "
              "grammar (match, source, all_of, any_of), an agent inbox or correlation id, or a "
              "commit sha whose GitHub CI must settle. Returns at most after timeout_s (270 s "
              "cap) with outcome timed_out and a cursor: call again with since=cursor to resume "

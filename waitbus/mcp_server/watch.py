@@ -12,6 +12,7 @@ from waitbus.event import Event
 from waitbus.match import EVERYTHING
 from waitbus.mcp_server import uris
 from waitbus.paths import StatePaths
+from waitbus.wire import Live
 
 log = logging.getLogger(__name__)
 
@@ -31,13 +32,13 @@ class Watcher:
         self.paths = paths
         self.cursor = cursor
         self.reconnect_s = reconnect_s
-        self.live = asyncio.Event()
+        self.live = False
         self._notify = notify
         self._changed: dict[str, None] = {}
         self._wake = asyncio.Event()
 
     def __repr__(self) -> str:
-        state = "live" if self.live.is_set() else "connecting"
+        state = "live" if self.live else "connecting"
         return f"<Watcher cursor={self.cursor} {state} changed={len(self._changed)}>"
 
     async def run(self) -> None:
@@ -48,21 +49,20 @@ class Watcher:
 
     async def _follow(self) -> None:
         while True:
-            feed = Feed(self.paths, EVERYTHING, cursor=self.cursor,
-                        reconnect_s=self.reconnect_s, on_live=self._on_live)
+            feed = Feed(self.paths, EVERYTHING, cursor=self.cursor, reconnect_s=self.reconnect_s)
             try:
-                async for event in feed:
+                async for item in feed:
                     self.cursor = feed.cursor
-                    self._mark(event)
+                    if isinstance(item, Event):
+                        self._mark(item)
+                    else:
+                        self.live = isinstance(item, Live)
+                        log.info("watcher %s at cursor %d", "live" if self.live else "lagged",
+                                 self.cursor)
             except NotRunning as exc:
                 # Feed backs off while no daemon exists; keep following from the same cursor.
-                self.live.clear()
+                self.live = False
                 log.warning("%s; still retrying", exc)
-
-    def _on_live(self, cursor: int) -> None:
-        self.cursor = max(self.cursor, cursor)
-        self.live.set()
-        log.info("watcher live at cursor %d", self.cursor)
 
     def _mark(self, event: Event) -> None:
         self._changed[uris.latest(event.source)] = None

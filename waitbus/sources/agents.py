@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from waitbus.event import JSON, Conclusion, Draft, Event, JSONObject
-from waitbus.match import AnyOf, Clause, Match, Op, any_of
+from waitbus.match import AnyOf, Clause, Match, Op
 from waitbus.sources import emitter
 
 SOURCE = "agent"
@@ -43,9 +43,12 @@ def reply(request: Event, body: str, *, sender: str | None = None,
                    delivery_id=f"{request.delivery_id}:reply:{sender}" if sender else None)
 
 
-def inbox(name: str, *, also: tuple[Clause, ...] = ()) -> AnyOf:
-    """Messages to `name` or to everyone: the matches an agent waits on for its mail."""
-    return any_of([_messages(_eq("to", name), *also), _messages(_eq("to", EVERYONE), *also)])
+def inbox(name: str, *, correlation: str | None = None, also: tuple[Clause, ...] = ()) -> AnyOf:
+    """Messages to `name` or to everyone (carrying `correlation`, when given): the matches an
+    agent waits on for its mail."""
+    if correlation is not None:
+        also = (_eq("correlation", correlation), *also)
+    return AnyOf((_messages(_eq("to", name), *also), _messages(_eq("to", EVERYONE), *also)))
 
 
 def correlated(correlation: str, *, not_delivery: str | None = None,

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import tempfile
 
-from waitbus.cli.state import paths_from, process_started_ns, reconnect_s
+from waitbus.cli.state import paths_from, reconnect_s
 from waitbus.errors import UsageError
 from waitbus.event import Event, dump_json
 
@@ -19,28 +19,29 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "on", help="run a command (no shell) for each matching event",
         description="The event reaches the command as WAITBUS_EVENT_* environment variables "
         "and a JSON file named by WAITBUS_EVENT_FILE, never on its argv.")
-    p.add_argument("predicate", nargs="?", help="a clause such as conclusion=\"failure\"")
+    p.add_argument("clause", nargs="?", help="a clause such as conclusion=\"failure\"")
     p.add_argument("--source", help="only events from this source")
     p.add_argument("--once", action="store_true", help="stop after the first matching event")
-    p.epilog = "usage: waitbus on [PREDICATE] [--source S] -- command [args...]"
+    p.epilog = "usage: waitbus on [CLAUSE] [--source S] -- command [args...]"
 
 
 def run(args: argparse.Namespace) -> int:
-    from waitbus.api import goal_of
-    from waitbus.consumers.feed import Feed, start_cursor
+    from waitbus.consumers import wait as waiting
+    from waitbus.consumers.feed import Feed
+    from waitbus.consumers.since import Since
 
     argv = args.after_dashes
     if not argv:
         msg = "give the command after --, e.g. waitbus on 'conclusion=\"failure\"' -- make test"
         raise UsageError(msg)
-    goal = goal_of([args.predicate] if args.predicate else [], source=args.source)
+    wait = waiting.build(args.clause, source=args.source, now=Since.process_start())
     paths = paths_from(args)
 
     async def loop() -> int:
-        cursor = start_cursor(paths, since_ns=process_started_ns())
-        feed = Feed(paths, goal.filter, cursor=cursor, reconnect_s=reconnect_s())
+        feed = Feed(paths, wait.subscription, cursor=wait.since.start(paths),
+                    reconnect_s=reconnect_s())
         status = 0
-        async for event in feed:
+        async for event in feed.events():
             status = await asyncio.to_thread(_run_for, argv, event)
             if args.once:
                 break

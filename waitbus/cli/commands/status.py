@@ -15,7 +15,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from waitbus.consumers.feed import status
+    from waitbus.consumers.status import status
 
     reply = asyncio.run(status(paths_from(args), reconnect_s=0.0))
     info = reply.info

@@ -13,22 +13,22 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "tail", help="list recent events (and follow new ones)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="predicates: dotted.key OP json-literal, OP one of = != < <= > >= ~ (glob)\n"
+        epilog="a clause: dotted.key OP json-literal, OP one of = != < <= > >= ~ (glob)\n"
         "  waitbus tail --match 'conclusion=\"failure\"' --match 'fields.exit_code>0'\n"
         "  waitbus tail -f --any-of 'ci:type=\"build\"' --any-of 'pytest:type=\"session\"'")
     p.add_argument("-n", type=int, default=20, metavar="N",
                    help="how many recent matching events")
     p.add_argument("--source", help="only events from this source")
-    p.add_argument("--match", action="append", default=[], metavar="PRED",
+    p.add_argument("--match", action="append", default=[], metavar="CLAUSE",
                    help="a clause every listed event meets (repeatable: all must hold)")
-    p.add_argument("--any-of", action="append", default=[], metavar="[SOURCE:]PRED",
+    p.add_argument("--any-of", action="append", default=[], metavar="[SOURCE:]CLAUSE",
                    help="list events meeting any of these clauses (repeatable)")
     p.add_argument("-f", "--follow", action="store_true", help="keep printing new events")
     add_format_flags(p)
 
 
 def run(args: argparse.Namespace) -> int:
-    from waitbus.api import goal_of
+    from waitbus.consumers import wait as waiting
     from waitbus.consumers.feed import Feed
     from waitbus.consumers.history import latest_matching
     from waitbus.match import EVERYTHING
@@ -37,8 +37,8 @@ def run(args: argparse.Namespace) -> int:
     paths = paths_from(args)
     render = renderer(format_of(args))
     narrowed = args.source or args.match or args.any_of
-    # Parsed before anything prints, so a bad predicate is an error, not a half listing.
-    wanted = goal_of(args.match, source=args.source, any_of=args.any_of).filter \
+    # Parsed before anything prints, so a bad clause is an error, not a half listing.
+    wanted = waiting.build(args.match, source=args.source, any_of=args.any_of).subscription \
         if narrowed else EVERYTHING
     cursor = 0
     if paths.store.exists():
@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
 
     async def follow() -> None:
         feed = Feed(paths, wanted, cursor=cursor, reconnect_s=reconnect_s())
-        async for event in feed:
+        async for event in feed.events():
             print(render(event), flush=True)
 
     asyncio.run(follow())

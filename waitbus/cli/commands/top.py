@@ -71,27 +71,36 @@ def _json_record(event: Event, snap: Snapshot) -> str:
 
 async def _screen(watch: Watch, where: str) -> None:
     loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-
-    def on_key() -> None:
-        if "q" in os.read(sys.stdin.fileno(), 64).decode(errors="replace").lower():
-            stop.set()
-            watch.poke()
-
     colour = use_colour()
-    with _terminal(), contextlib.ExitStack() as stack:
-        loop.add_signal_handler(signal.SIGWINCH, watch.poke)
-        stack.callback(loop.remove_signal_handler, signal.SIGWINCH)
-        if sys.stdin.isatty():
-            loop.add_reader(sys.stdin.fileno(), on_key)
-            stack.callback(loop.remove_reader, sys.stdin.fileno())
-        async for _batch in watch.batches():
-            if stop.is_set():
-                return
+    drawn = False
+
+    def draw() -> None:
+        if drawn:  # nothing to show before the first batch: no status yet
             size = shutil.get_terminal_size()
             body = render(watch.view.snapshot(), where, size.columns, size.lines, colour)
             sys.stdout.write(HOME_CLEAR + "\r\n".join(body))
             sys.stdout.flush()
+
+    async def follow() -> None:
+        nonlocal drawn
+        async for _batch in watch.batches():
+            drawn = True
+            draw()
+
+    following = asyncio.ensure_future(follow())
+
+    def on_key() -> None:
+        if "q" in os.read(sys.stdin.fileno(), 64).decode(errors="replace").lower():
+            following.cancel()
+
+    with _terminal(), contextlib.ExitStack() as stack:
+        loop.add_signal_handler(signal.SIGWINCH, draw)
+        stack.callback(loop.remove_signal_handler, signal.SIGWINCH)
+        if sys.stdin.isatty():
+            loop.add_reader(sys.stdin.fileno(), on_key)
+            stack.callback(loop.remove_reader, sys.stdin.fileno())
+        with contextlib.suppress(asyncio.CancelledError):
+            await following
 
 
 @contextlib.contextmanager
