@@ -1,4 +1,7 @@
-"""Block a release when a version pinned in uv.lock is affected by an OSV advisory (stdlib only)."""
+"""Block a release when a pinned version (uv.lock, hash-pinned requirements) has an OSV advisory.
+
+Standard library only.
+"""
 
 from __future__ import annotations
 
@@ -31,6 +34,20 @@ VersionKey = tuple[Any, ...]
 
 class GateError(Exception):
     """The gate cannot decide (an unreadable lock, database or version): it must not pass."""
+
+
+# A pinned requirement line: `name==version`, maybe with extras and a marker after it.
+_PINNED = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?\s*==\s*"
+                     r"(?P<version>[^\s;\\]+)")
+
+
+@dataclass(frozen=True, order=True)
+class Pin:
+    """One pinned version of one package, and the file that pins it."""
+
+    package: str
+    version: str
+    origin: str
 
 
 @dataclass(frozen=True)
@@ -71,19 +88,40 @@ def version_key(text: str) -> VersionKey:
     return (int(match["epoch"] or 0), release, pre, post, dev)
 
 
-def locked_versions(lock_path: Path) -> dict[str, str]:
-    """Map each registry package in uv.lock to its pinned version (the project itself excluded)."""
+def locked_pins(lock_path: Path) -> list[Pin]:
+    """Every registry package entry in uv.lock (the project itself excluded).
+
+    A lock can hold several entries for one package (uv forks the resolution per platform or
+    Python range): each is a pin of its own, so none can hide another.
+    """
     try:
         lock = tomllib.loads(lock_path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         msg = f"cannot read the lock file {lock_path}: {exc}"
         raise GateError(msg) from exc
-    pins: dict[str, str] = {}
-    for package in lock.get("package", []):
-        source = package.get("source", {})
-        if "registry" in source and "version" in package:
-            pins[normal_name(package["name"])] = package["version"]
-    return pins
+    return sorted({Pin(normal_name(package["name"]), package["version"], str(lock_path))
+                   for package in lock.get("package", [])
+                   if "registry" in package.get("source", {}) and "version" in package})
+
+
+def requirement_pins(path: Path) -> list[Pin]:
+    """Every `name==version` in a requirements file (build constraints, pinned tools)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        msg = f"cannot read the requirements file {path}: {exc}"
+        raise GateError(msg) from exc
+    pins = set()
+    for raw in text.splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if not line or line.startswith("--") or line == "\\":
+            continue
+        pinned = _PINNED.match(line)
+        if pinned is None:
+            msg = f"{path}: {line!r} is not pinned with ==; the gate checks exact versions only"
+            raise GateError(msg)
+        pins.add(Pin(normal_name(pinned["name"]), pinned["version"], str(path)))
+    return sorted(pins)
 
 
 def advisories(db: Path) -> Iterator[dict[str, Any]]:
@@ -129,9 +167,12 @@ def _affects(entry: dict[str, Any], version: str) -> bool:
                if r.get("type") in ("ECOSYSTEM", "SEMVER"))
 
 
-def scan(pins: dict[str, str], records: Iterator[dict[str, Any]]) -> list[Finding]:
+def scan(pins: list[Pin], records: Iterator[dict[str, Any]]) -> list[Finding]:
     """The findings for the pinned versions; withdrawn advisories do not count."""
-    findings: list[Finding] = []
+    by_name: dict[str, set[str]] = {}
+    for pin in pins:
+        by_name.setdefault(pin.package, set()).add(pin.version)
+    findings: set[Finding] = set()
     seen = 0
     for record in records:
         seen += 1
@@ -140,38 +181,49 @@ def scan(pins: dict[str, str], records: Iterator[dict[str, Any]]) -> list[Findin
         for entry in record.get("affected", []):
             package = entry.get("package", {})
             name = normal_name(package.get("name", ""))
-            if package.get("ecosystem") != "PyPI" or name not in pins:
+            if package.get("ecosystem") != "PyPI":
                 continue
-            if _affects(entry, pins[name]):
-                fixed = tuple(e["fixed"] for r in entry.get("ranges", [])
-                              for e in r.get("events", []) if "fixed" in e)
-                summary = record.get("summary") or record.get("details", "")[:80]
-                findings.append(Finding(name, pins[name], record["id"], summary, fixed))
+            for version in sorted(by_name.get(name, ())):
+                if _affects(entry, version):
+                    fixed = tuple(e["fixed"] for r in entry.get("ranges", [])
+                                  for e in r.get("events", []) if "fixed" in e)
+                    summary = record.get("summary") or record.get("details", "")[:80]
+                    findings.add(Finding(name, version, record["id"], summary.strip(), fixed))
     if not seen:
         msg = "the advisory database holds no OSV records; a gate over nothing proves nothing"
         raise GateError(msg)
-    return findings
+    return sorted(findings, key=lambda f: (f.package, f.version, f.advisory))
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--lock", type=Path, default=Path("uv.lock"), help="the uv.lock to check")
+    parser.add_argument("--lock", type=Path, action="append",
+                        help="a uv.lock to check (repeatable; default: uv.lock)")
+    parser.add_argument("--requirements", type=Path, action="append", default=[],
+                        help="a hash-pinned requirements file to check, e.g. the build "
+                        "constraints or a pinned tool (repeatable)")
     parser.add_argument("--db", type=Path, required=True,
                         help="a directory of OSV JSON records (or of osv-scanner's zip exports)")
     args = parser.parse_args(argv)
+    locks = args.lock or [Path("uv.lock")]
     try:
-        pins = locked_versions(args.lock)
+        pins = [pin for lock in locks for pin in locked_pins(lock)]
+        pins += [pin for path in args.requirements for pin in requirement_pins(path)]
         findings = scan(pins, advisories(args.db))
     except GateError as exc:
         print(f"osv gate: {exc}", file=sys.stderr)
         return 2
     for finding in findings:
-        print(f"BLOCKED: {finding}", file=sys.stderr)
+        origins = sorted({p.origin for p in pins
+                          if (p.package, p.version) == (finding.package, finding.version)})
+        print(f"BLOCKED: {finding} (pinned in {', '.join(origins)})", file=sys.stderr)
+    sources = ", ".join(str(path) for path in [*locks, *args.requirements])
     if findings:
-        print(f"osv gate: {len(findings)} affected pin(s) in {args.lock}; upgrade them "
-              "(uv lock --upgrade-package NAME) before releasing", file=sys.stderr)
+        print(f"osv gate: {len(findings)} affected pin(s) in {sources}; upgrade them "
+              "(uv lock --upgrade-package NAME, or recompile the requirements file) before "
+              "releasing", file=sys.stderr)
         return 1
-    print(f"osv gate: ok, none of the {len(pins)} pins in {args.lock} is affected")
+    print(f"osv gate: ok, none of the {len(pins)} pins in {sources} is affected")
     return 0
 
 

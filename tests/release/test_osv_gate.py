@@ -120,3 +120,73 @@ def test_unparseable_advisory_version_fails_instead_of_passing(tmp_path: Path) -
     result = gate(write_lock(tmp_path, {"lib": "1.0"}), db)
     assert result.returncode == 2
     assert "cannot compare version 'banana'" in result.stderr
+
+
+def write_lock_entries(tmp_path: Path, entries: list[tuple[str, str]]) -> Path:
+    """A uv.lock holding each (name, version) as its own entry, as a forked resolution does."""
+    lines = ["version = 1", 'requires-python = ">=3.11"', ""]
+    for name, version in entries:
+        lines += ["[[package]]", f'name = "{name}"', f'version = "{version}"',
+                  'source = { registry = "https://index.invalid/simple" }', ""]
+    lock = tmp_path / "uv.lock"
+    lock.write_text("\n".join(lines), encoding="utf-8")
+    return lock
+
+
+def test_every_entry_counts_when_the_lock_holds_two_versions_of_one_package(
+        tmp_path: Path) -> None:
+    # uv forks a resolution per platform or Python range: one package, two locked versions.
+    db = write_db(tmp_path, advisory("lib", events=[{"introduced": "0"}, {"fixed": "2.0"}]))
+    for entries in ([("lib", "1.0"), ("lib", "2.1")], [("lib", "2.1"), ("lib", "1.0")]):
+        result = gate(write_lock_entries(tmp_path, entries), db)
+        assert result.returncode == 1, (entries, result.stderr)
+        assert "BLOCKED: lib==1.0 is affected by GHSA-stub-0001" in result.stderr
+
+
+SNAPSHOT = ROOT / "tests" / "fixtures" / "osv"
+RELEASE = ROOT / "packaging" / "release"
+# Every pinned input of a release: the lock (runtime, dev and release tools), the build backend
+# and its dependencies, uv itself, and the second builder (pypa/build) with its dependencies.
+PINNED_FILES = [RELEASE / "build-constraints.txt", RELEASE / "uv.txt", RELEASE / "build-tool.txt"]
+
+
+def gate_files(lock: Path, requirements: list[Path], db: Path) -> subprocess.CompletedProcess[str]:
+    argv = [sys.executable, str(GATE), "--lock", str(lock), "--db", str(db)]
+    for path in requirements:
+        argv += ["--requirements", str(path)]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+
+
+def test_every_pinned_release_input_passes_the_committed_advisory_snapshot() -> None:
+    result = gate_files(LOCK, PINNED_FILES, SNAPSHOT)
+    assert result.returncode == 0, result.stderr
+    assert "osv gate: ok" in result.stdout
+    for path in PINNED_FILES:
+        assert str(path) in result.stdout
+
+
+def test_the_snapshot_blocks_a_locked_pin_hidden_behind_a_second_entry(tmp_path: Path) -> None:
+    lock = write_lock_entries(tmp_path, [("urllib3", "1.26.17"), ("urllib3", "2.8.0")])
+    result = gate_files(lock, [], SNAPSHOT)
+    assert result.returncode == 1
+    assert "BLOCKED: urllib3==1.26.17 is affected by PYSEC-2023-212" in result.stderr
+    assert "urllib3==2.8.0" not in result.stderr
+
+
+def test_the_snapshot_blocks_a_vulnerable_build_or_tool_pin(tmp_path: Path) -> None:
+    pinned = tmp_path / "build-constraints.txt"
+    pinned.write_text("# via hatchling\ncryptography==41.0.5 \\\n"
+                      "    --hash=sha256:" + "0" * 64 + "\n    # via -r tool.in\n")
+    result = gate_files(write_lock_entries(tmp_path, []), [pinned], SNAPSHOT)
+    assert result.returncode == 1
+    assert (f"BLOCKED: cryptography==41.0.5 is affected by PYSEC-2023-254: cryptography is a "
+            f"package designed") in result.stderr
+    assert f"(pinned in {pinned})" in result.stderr
+
+
+def test_an_unpinned_requirement_fails_instead_of_passing(tmp_path: Path) -> None:
+    loose = tmp_path / "tool.txt"
+    loose.write_text("build>=1\n")
+    result = gate_files(write_lock_entries(tmp_path, []), [loose], SNAPSHOT)
+    assert result.returncode == 2
+    assert "is not pinned with ==" in result.stderr
