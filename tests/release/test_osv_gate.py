@@ -179,8 +179,8 @@ def test_the_snapshot_blocks_a_vulnerable_build_or_tool_pin(tmp_path: Path) -> N
                       "    --hash=sha256:" + "0" * 64 + "\n    # via -r tool.in\n")
     result = gate_files(write_lock_entries(tmp_path, []), [pinned], SNAPSHOT)
     assert result.returncode == 1
-    assert (f"BLOCKED: cryptography==41.0.5 is affected by PYSEC-2023-254: cryptography is a "
-            f"package designed") in result.stderr
+    assert ("BLOCKED: cryptography==41.0.5 is affected by PYSEC-2023-254: cryptography is a "
+            "package designed") in result.stderr
     assert f"(pinned in {pinned})" in result.stderr
 
 
