@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import json
 import struct
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from waitbus.match import AnyOf
 
 PROTOCOL_VERSION = 1
 HEADER = struct.Struct(">I")
-# Requests are small (a filter); a daemon refuses a larger one and closes that client.
+# Requests are small (a match); a daemon refuses a larger one and closes that client.
 MAX_REQUEST_BYTES = 64 * 1024
 # Replies may carry a raw payload when a subscriber asked for it.
 MAX_REPLY_BYTES = 32 * 1024 * 1024
@@ -21,9 +22,9 @@ MAX_REPLY_BYTES = 32 * 1024 * 1024
 
 @dataclass(frozen=True, slots=True)
 class Subscribe:
-    """Client to daemon: send me events matching `filter` after cursor `since`."""
+    """Client to daemon: send me events `match` meets after cursor `since`."""
 
-    filter: AnyOf
+    match: AnyOf
     since: int | None = None
     payload: bool = False
 
@@ -54,11 +55,105 @@ class Lagged:
     cursor: int
 
 
+class SourceState(enum.StrEnum):
+    """Where a daemon source is in its life."""
+
+    RUNNING = "running"
+    STOPPED = "stopped"
+    FINISHED = "finished"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class SourceInfo:
+    """One daemon source's state, and what made it fail."""
+
+    state: SourceState
+    error: str | None = None
+
+    def to_json(self) -> JSONObject:
+        return {"state": self.state.value, "error": self.error}
+
+    @classmethod
+    def from_json(cls, obj: JSON) -> SourceInfo:
+        found = _object(obj, "a source's state")
+        error = found.get("error")
+        return cls(SourceState(_str(found.get("state"))), None if error is None else _str(error))
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriberInfo:
+    """One connected subscriber: whose it is, where it is, and how far behind."""
+
+    uid: int
+    cursor: int
+    lag: int
+    live: bool
+    lagged: int
+
+    def to_json(self) -> JSONObject:
+        return {"uid": self.uid, "cursor": self.cursor, "lag": self.lag, "live": self.live,
+                "lagged": self.lagged}
+
+    @classmethod
+    def from_json(cls, obj: JSON) -> SubscriberInfo:
+        found = _object(obj, "a subscriber")
+        live = found.get("live")
+        if not isinstance(live, bool):
+            msg = f"live must be true or false, got {live!r}"
+            raise TypeError(msg)
+        return cls(_int(found.get("uid")), _int(found.get("cursor")), _int(found.get("lag")),
+                   live, _int(found.get("lagged")))
+
+
+@dataclass(frozen=True, slots=True)
+class StatusInfo:
+    """What a daemon says about itself: the body of a status frame."""
+
+    pid: int
+    state_dir: str
+    head: int
+    started_at: int
+    fanned_out: int
+    subscribers: tuple[SubscriberInfo, ...]
+    sources: dict[str, SourceInfo]
+
+    @property
+    def max_lag(self) -> int:
+        """The most events any subscriber is behind the head."""
+        return max((s.lag for s in self.subscribers), default=0)
+
+    @property
+    def lagged(self) -> int:
+        """How many times subscribers fell behind and went back to replay, in total."""
+        return sum(s.lagged for s in self.subscribers)
+
+    def to_json(self) -> JSONObject:
+        return {"pid": self.pid, "state_dir": self.state_dir, "head": self.head,
+                "started_at": self.started_at, "fanned_out": self.fanned_out,
+                "subscribers": [s.to_json() for s in self.subscribers],
+                "sources": {name: info.to_json() for name, info in self.sources.items()}}
+
+    @classmethod
+    def from_json(cls, obj: JSON) -> StatusInfo:
+        """Type a status body; unknown keys are ignored so that a newer daemon can add some."""
+        found = _object(obj, "the status")
+        subscribers = found.get("subscribers")
+        if not isinstance(subscribers, list):
+            msg = "subscribers must be a list"
+            raise TypeError(msg)
+        sources = _object(found.get("sources"), "the sources")
+        return cls(_int(found.get("pid")), _str(found.get("state_dir")), _int(found.get("head")),
+                   _int(found.get("started_at")), _int(found.get("fanned_out")),
+                   tuple(SubscriberInfo.from_json(s) for s in subscribers),
+                   {name: SourceInfo.from_json(v) for name, v in sources.items()})
+
+
 @dataclass(frozen=True, slots=True)
 class Status:
     """Daemon to client: the daemon's state."""
 
-    info: JSONObject
+    info: StatusInfo
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +217,7 @@ def parse_request(obj: JSONObject) -> Request:
             if since is not None and (isinstance(since, bool) or not isinstance(since, int)):
                 msg = "since must be an integer cursor or null"
                 raise ProtocolError(msg)
+            # The key is "filter" in protocol v1; the typed frame calls it a match.
             return Subscribe(AnyOf.from_json(obj.get("filter")), since, obj.get("payload") is True)
         if kind == "status":
             return StatusRequest()
@@ -142,10 +238,10 @@ def parse_reply(obj: JSONObject) -> Reply:
         if kind == "lagged":
             return Lagged(_int(obj["cursor"]))
         if kind == "status":
-            return Status(cast(JSONObject, obj["info"]))
+            return Status(StatusInfo.from_json(obj["info"]))
         if kind == "error":
             return ErrorFrame(str(obj["message"]))
-    except (KeyError, TypeError, UsageError) as exc:
+    except (KeyError, TypeError, ValueError, UsageError) as exc:
         msg = f"malformed {kind} frame from the daemon: {exc}"
         raise ProtocolError(msg) from exc
     msg = f"unknown frame type {kind!r} from the daemon; is it a newer waitbus?"
@@ -154,8 +250,8 @@ def parse_reply(obj: JSONObject) -> Reply:
 
 def _to_json(frame: Request | Reply) -> JSONObject:
     match frame:
-        case Subscribe(filter=f, since=since, payload=payload):
-            return {"t": "subscribe", "v": PROTOCOL_VERSION, "filter": f.to_json(),
+        case Subscribe(match=match, since=since, payload=payload):
+            return {"t": "subscribe", "v": PROTOCOL_VERSION, "filter": match.to_json(),
                     "since": since, "payload": payload}
         case StatusRequest():
             return {"t": "status", "v": PROTOCOL_VERSION}
@@ -166,7 +262,7 @@ def _to_json(frame: Request | Reply) -> JSONObject:
         case Lagged(cursor=cursor):
             return {"t": "lagged", "cursor": cursor}
         case Status(info=info):
-            return {"t": "status", "info": info}
+            return {"t": "status", "info": info.to_json()}
         case ErrorFrame(message=message):
             return {"t": "error", "message": message}
 
@@ -186,5 +282,19 @@ def _decode_body(body: bytes) -> JSONObject:
 def _int(value: JSON) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         msg = f"expected an integer, got {value!r}"
+        raise TypeError(msg)
+    return value
+
+
+def _str(value: JSON) -> str:
+    if not isinstance(value, str):
+        msg = f"expected a string, got {value!r}"
+        raise TypeError(msg)
+    return value
+
+
+def _object(value: JSON, what: str) -> JSONObject:
+    if not isinstance(value, dict):
+        msg = f"{what} must be a JSON object, got {value!r}"
         raise TypeError(msg)
     return value

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from waitbus.cli.commands.top import render
-from waitbus.consumers.top import DaemonInfo, TopView
+from waitbus.consumers.top import TopView
 from waitbus.event import Conclusion, Event
+from waitbus.wire import SourceInfo, SourceState, StatusInfo, SubscriberInfo
 
 NOW = 1_800_000_000 * 10**9
 
@@ -40,12 +41,14 @@ def test_rows_are_bounded_by_dropping_the_stalest() -> None:
     assert [r.subject for r in view.snapshot(NOW).rows] == ["s3", "s2"]
 
 
-def test_daemon_info_reads_subscribers_and_lag_from_status() -> None:
-    info = DaemonInfo.from_status({
-        "pid": 7, "head": 40, "sources": {"fs": "running"},
-        "subscribers": [{"lag": 3, "lagged": 1}, {"lag": 0, "lagged": 0}, "junk"]})
-    assert (info.pid, info.head, info.subscribers, info.max_lag, info.lagged) == (7, 40, 2, 3, 1)
-    assert info.sources == {"fs": "running"}
+def test_render_shows_the_daemon_pid_head_and_worst_lag() -> None:
+    view = TopView()
+    view.set_status(StatusInfo(
+        pid=7, state_dir="/s", head=40, started_at=1, fanned_out=40,
+        subscribers=(SubscriberInfo(1, 37, 3, True, 1), SubscriberInfo(1, 40, 0, True, 1)),
+        sources={"fs": SourceInfo(SourceState.RUNNING)}))
+    (header, *_rest) = render(view.snapshot(NOW), "/s", 200, 30, colour=False)
+    assert "pid 7  head #40  subscribers 2  max lag 3  lagged 2" in header
 
 
 def test_render_fits_the_terminal_and_says_when_the_daemon_is_down() -> None:

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from waitbus import wire
 from waitbus.errors import ProtocolError
-from waitbus.event import Conclusion, Event
+from waitbus.event import Conclusion, Event, JSONObject
 from waitbus.match import AnyOf, Match
 
 EVENT = Event(5, "d-5", "ci", "build", "o/r", Conclusion.SUCCESS, 10, {"n": 1}, "raw")
@@ -94,3 +94,26 @@ def test_imported_event_carries_its_origin_and_a_local_one_omits_it() -> None:
     assert "origin" not in frames[0]["event"]  # type: ignore[operator]
     assert [wire.parse_reply(f) for f in frames] == [wire.EventFrame(EVENT),
                                                        wire.EventFrame(imported)]
+
+
+def test_status_frame_round_trips_with_each_source_state_as_data() -> None:
+    info = wire.StatusInfo(
+        pid=7, state_dir="/s", head=40, started_at=123, fanned_out=40,
+        subscribers=(wire.SubscriberInfo(uid=1000, cursor=37, lag=3, live=False, lagged=2),),
+        sources={"fs": wire.SourceInfo(wire.SourceState.RUNNING),
+                 "docker": wire.SourceInfo(wire.SourceState.FAILED, "no engine at /x")})
+    (obj,) = wire.FrameDecoder(wire.MAX_REPLY_BYTES).feed(wire.encode(wire.Status(info)))
+    assert json.loads(wire.encode(wire.Status(info))[4:])["info"]["sources"]["docker"] == {
+        "state": "failed", "error": "no engine at /x"}
+    assert wire.parse_reply(obj) == wire.Status(info)
+    assert (info.max_lag, info.lagged) == (3, 2)
+
+
+def test_status_frame_with_a_wrong_type_is_a_protocol_error() -> None:
+    good = wire.StatusInfo(7, "/s", 1, 1, 1, (), {}).to_json()
+    broken: list[JSONObject] = [{**good, "head": "1"},
+                                {**good, "sources": {"fs": {"state": "dancing"}}},
+                                {**good, "subscribers": [{"uid": 1}]}]
+    for info in broken:
+        with pytest.raises(ProtocolError, match="malformed status frame"):
+            wire.parse_reply({"t": "status", "info": info})

@@ -242,11 +242,10 @@ def test_status_reports_head_and_subscribers(daemon: DaemonProcess) -> None:
 
     emit("s", "x", state_dir=daemon.state_dir)
     waiter = start_wait(daemon.state_dir, "--source", "none", "--timeout", "20s")
-    info = asyncio.run(status(resolve(daemon.state_dir))).info
-    assert info["head"] == 1
-    subs = info["subscribers"]
-    assert isinstance(subs, list)
-    assert len(subs) == 1
+    info = asyncio.run(status(resolve(daemon.state_dir)))
+    assert info.head == 1
+    assert len(info.subscribers) == 1
+    assert info.subscribers[0].live
     waiter.kill()
     waiter.communicate()
 

@@ -101,7 +101,7 @@ def test_daemon_starts_and_stops_the_example_plugin(
     assert started.returncode == 0, started.stderr
     assert json.loads(started.stdout)["fields"]["pid"] == daemon.pid
     status = json.loads(waitbus(state_dir, site, "status", "--json").stdout)
-    assert status["sources"]["hello"] == "running"
+    assert status["sources"]["hello"] == {"state": "running", "error": None}
     assert daemon.stop() == 0
     tail = waitbus(state_dir, site, "tail", "--source", "hello", "--json")
     assert [json.loads(line)["type"] for line in tail.stdout.splitlines()] == [
@@ -113,7 +113,7 @@ def test_broken_plugin_is_left_out_and_the_daemon_keeps_serving(
     start(state_dir, site, serve)
     assert wait_started(state_dir, site).returncode == 0
     status = json.loads(waitbus(state_dir, site, "status", "--json").stdout)
-    assert status["sources"] == {"hello": "running"}
+    assert status["sources"] == {"hello": {"state": "running", "error": None}}
 
 
 def test_sources_lists_builtins_and_the_plugin_with_its_trust(
@@ -161,7 +161,7 @@ def test_changed_publisher_refuses_loading_until_trusted_again(
     start(state_dir, site, serve)
     assert listed(state_dir, site)["hello"]["trust"] == "pinned"
     status = json.loads(waitbus(state_dir, site, "status", "--json").stdout)
-    assert status["sources"]["hello"] == "running"
+    assert status["sources"]["hello"] == {"state": "running", "error": None}
 
 
 def test_trusting_an_unknown_plugin_is_a_usage_error(state_dir: Path, site: Path) -> None:

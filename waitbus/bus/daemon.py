@@ -19,10 +19,11 @@ from waitbus.bus.peercred import peer_uid
 from waitbus.bus.subscriber import Subscriber
 from waitbus.config import Settings
 from waitbus.errors import ProtocolError, UsageError
-from waitbus.event import Draft, Event, JSONObject
+from waitbus.event import Draft, Event
 from waitbus.sources.base import Source
 from waitbus.store import doorbell
 from waitbus.store.store import Store
+from waitbus.wire import SourceInfo, SourceState, StatusInfo, SubscriberInfo
 
 log = logging.getLogger(__name__)
 HANDLED_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -35,7 +36,7 @@ class Daemon:
         self.settings = settings
         self.sources = tuple(sources)
         self.started_at_ns = 0
-        self.source_state: dict[str, str] = {s.name: "stopped" for s in self.sources}
+        self.source_state = {s.name: SourceInfo(SourceState.STOPPED) for s in self.sources}
         self._stop = asyncio.Event()
         self._lock_fd = -1
         self._broadcast: Broadcast | None = None
@@ -116,22 +117,17 @@ class Daemon:
         self._broadcast.fan_out()
         return stored
 
-    def status(self) -> JSONObject:
+    def status(self) -> StatusInfo:
         assert self._broadcast is not None
         b = self._broadcast
-        return {
-            "pid": os.getpid(),
-            "state_dir": str(self.settings.paths.root),
-            "head": b.head,
-            "started_at": self.started_at_ns,
-            "fanned_out": b.fanned_out,
-            "subscribers": [
-                {"uid": s.uid, "cursor": s.cursor, "lag": max(0, b.head - s.cursor),
-                 "live": s.live, "lagged": s.lagged_count}
-                for s in b.subscribers
-            ],
-            "sources": dict(self.source_state),
-        }
+        return StatusInfo(
+            pid=os.getpid(), state_dir=str(self.settings.paths.root), head=b.head,
+            started_at=self.started_at_ns, fanned_out=b.fanned_out,
+            subscribers=tuple(
+                SubscriberInfo(uid=s.uid, cursor=s.cursor, lag=max(0, b.head - s.cursor),
+                               live=s.live, lagged=s.lagged_count)
+                for s in b.subscribers),
+            sources=dict(self.source_state))
 
     def _on_ring(self, bell: socket.socket) -> None:
         doorbell.drain(bell)
@@ -143,17 +139,17 @@ class Daemon:
             log.exception("fan-out failed; will retry on the next ring")
 
     async def _run_source(self, source: Source) -> None:
-        self.source_state[source.name] = "running"
+        self.source_state[source.name] = SourceInfo(SourceState.RUNNING)
         try:
             await source.run(self)
         except asyncio.CancelledError:
-            self.source_state[source.name] = "stopped"
+            self.source_state[source.name] = SourceInfo(SourceState.STOPPED)
             raise
         except Exception as exc:
             log.exception("source %s failed", source.name)
-            self.source_state[source.name] = f"failed: {exc}"
+            self.source_state[source.name] = SourceInfo(SourceState.FAILED, str(exc))
         else:
-            self.source_state[source.name] = "finished"
+            self.source_state[source.name] = SourceInfo(SourceState.FINISHED)
 
     async def _on_client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()

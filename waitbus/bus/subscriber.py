@@ -1,4 +1,4 @@
-"""One connected subscriber: its filter, its cursor, and a bounded queue of frames."""
+"""One connected subscriber: what it matches, its cursor, and a bounded queue of frames."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ class Subscriber:
         max_queue_frames: int,
     ) -> None:
         self.uid = uid
-        self.filter: AnyOf = request.filter
+        self.match: AnyOf = request.match
         self.wants_payload = request.payload
         self.cursor = since
         self.live = False
@@ -57,7 +57,7 @@ class Subscriber:
         if not self.live or event.cursor <= self.cursor:
             return
         previous, self.cursor = self.cursor, event.cursor
-        if not self.filter.matches(event):
+        if not self.match.matches(event):
             return
         data = frame(event, self.wants_payload)
         if not self._queue and self._socket_has_room():
@@ -109,7 +109,7 @@ class Subscriber:
                 if not rows:
                     break
                 for event in rows:
-                    if self.filter.matches(event):
+                    if self.match.matches(event):
                         self._writer.write(wire.encode_event(event))
                 self.cursor = rows[-1].cursor
                 await self._writer.drain()

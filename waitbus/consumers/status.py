@@ -8,7 +8,8 @@ from waitbus.errors import NotRunning, Refused
 from waitbus.paths import StatePaths
 
 
-async def status(paths: StatePaths, *, reconnect_s: float = DEFAULT_RECONNECT_S) -> wire.Status:
+async def status(paths: StatePaths, *,
+                 reconnect_s: float = DEFAULT_RECONNECT_S) -> wire.StatusInfo:
     """Ask the daemon for its state."""
     reader, writer = await connect(paths, reconnect_s)
     try:
@@ -19,7 +20,7 @@ async def status(paths: StatePaths, *, reconnect_s: float = DEFAULT_RECONNECT_S)
             for obj in decoder.feed(data):
                 reply = wire.parse_reply(obj)
                 if isinstance(reply, wire.Status):
-                    return reply
+                    return reply.info
                 if isinstance(reply, wire.ErrorFrame):
                     raise Refused(reply.message)
     finally:

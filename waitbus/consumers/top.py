@@ -6,16 +6,16 @@ import contextlib
 import time
 from collections import deque
 from collections.abc import AsyncGenerator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from waitbus.consumers.feed import DEFAULT_RECONNECT_S, Feed
 from waitbus.consumers.status import status
 from waitbus.errors import WaitbusError
-from waitbus.event import Event, JSONObject
+from waitbus.event import Event
 from waitbus.match import EVERYTHING
 from waitbus.paths import StatePaths
 from waitbus.store.store import Store
-from waitbus.wire import Live
+from waitbus.wire import Live, StatusInfo
 
 RATE_WINDOW_S = 60.0
 
@@ -31,35 +31,6 @@ class Row:
 
 
 @dataclass(frozen=True, slots=True)
-class DaemonInfo:
-    """What the daemon's status said at the last redraw."""
-
-    pid: int | None
-    head: int | None
-    subscribers: int
-    max_lag: int
-    lagged: int
-    sources: dict[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def from_status(cls, info: JSONObject) -> DaemonInfo:
-        raw = info.get("subscribers")
-        subs = [s for s in raw if isinstance(s, dict)] if isinstance(raw, list) else []
-        lags = [s.get("lag") for s in subs]
-        lagged = [s.get("lagged") for s in subs]
-        sources = info.get("sources")
-        pid, head = info.get("pid"), info.get("head")
-        return cls(
-            pid=pid if isinstance(pid, int) else None,
-            head=head if isinstance(head, int) else None,
-            subscribers=len(subs),
-            max_lag=max((n for n in lags if isinstance(n, int)), default=0),
-            lagged=sum(n for n in lagged if isinstance(n, int)),
-            sources={k: str(v) for k, v in sources.items()} if isinstance(sources, dict) else {},
-        )
-
-
-@dataclass(frozen=True, slots=True)
 class Snapshot:
     """Everything one redraw shows; rows are newest first, recent events oldest first."""
 
@@ -67,7 +38,7 @@ class Snapshot:
     recent: tuple[Event, ...]
     total: int
     rate_per_min: float
-    daemon: DaemonInfo | None
+    daemon: StatusInfo | None
     down: str | None
 
 
@@ -76,7 +47,7 @@ class TopView:
 
     def __init__(self, *, recent: int = 50, max_rows: int = 500) -> None:
         self.total = 0
-        self.daemon: DaemonInfo | None = None
+        self.daemon: StatusInfo | None = None
         self.down: str | None = None
         self._rows: dict[tuple[str, str | None], Row] = {}
         self._recent: deque[Event] = deque(maxlen=recent)
@@ -97,8 +68,8 @@ class TopView:
         self._stamps.append(event.received_at)
         self.total += 1
 
-    def set_status(self, info: JSONObject) -> None:
-        self.daemon, self.down = DaemonInfo.from_status(info), None
+    def set_status(self, info: StatusInfo) -> None:
+        self.daemon, self.down = info, None
 
     def set_down(self, reason: str) -> None:
         self.daemon, self.down = None, reason
@@ -152,8 +123,8 @@ class Watch:
 
     async def _refresh_status(self) -> None:
         try:
-            reply = await status(self.paths, reconnect_s=0.0)
+            info = await status(self.paths, reconnect_s=0.0)
         except (WaitbusError, OSError) as exc:
             self.view.set_down(str(exc))
         else:
-            self.view.set_status(reply.info)
+            self.view.set_status(info)

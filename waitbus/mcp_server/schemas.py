@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from waitbus.event import Conclusion
+from waitbus.wire import SourceState
 
 Schema = dict[str, Any]
 
@@ -149,7 +150,11 @@ STATUS_OUT = _obj({
         "subscribers": {"type": "integer", "minimum": 0},
     }, "required": ["running", "pid", "started_at_ns", "subscribers"]},
     "head": {**CURSOR, "description": "the newest cursor in the store"},
-    "sources": {"type": "object", "additionalProperties": {"type": "string"},
+    "sources": {"type": "object", "additionalProperties": {
+        "type": "object", "properties": {
+            "state": {"enum": [state.value for state in SourceState]},
+            "error": {"type": ["string", "null"], "description": "why it failed"},
+        }, "required": ["state", "error"]},
                 "description": "each source the daemon runs, and its state"},
     "lag": {"type": "object", "properties": {
         "feed_cursor": {**CURSOR, "description": "this server's own feed position"},

@@ -11,13 +11,15 @@ from typing import cast
 from waitbus.consumers import wait as waiting
 from waitbus.consumers.status import status as daemon_status
 from waitbus.errors import NotRunning, UsageError, WaitTimeout
-from waitbus.event import JSON, Event, JSONObject, dump_json
+from waitbus.event import JSON, Event, JSONObject
 from waitbus.match import Match
 from waitbus.mcp_server import schemas, uris
+from waitbus.mcp_server.fence import clean
 from waitbus.mcp_server.schemas import Schema
 from waitbus.mcp_server.state import Bus
 from waitbus.mcp_server.views import cursor_of, event_view, payload_view, summary
 from waitbus.sources import agents, emitter
+from waitbus.wire import StatusInfo
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], Awaitable[None]]
@@ -148,29 +150,23 @@ async def emit(bus: Bus, args: JSONObject, _progress: Progress) -> Reply:
 async def status(bus: Bus, _args: JSONObject, _progress: Progress) -> Reply:
     head = bus.store.head()
     feed_cursor = bus.watcher.cursor if bus.watcher is not None else head
-    daemon: JSONObject = {"running": False, "pid": None, "started_at_ns": None, "subscribers": 0}
-    sources: JSONObject = {}
-    worst = 0
     try:
-        info = (await daemon_status(bus.paths, reconnect_s=0.0)).info
+        info: StatusInfo | None = await daemon_status(bus.paths, reconnect_s=0.0)
     except NotRunning:
         info = None
-    if info is not None:
-        subs = info.get("subscribers")
-        subs = subs if isinstance(subs, list) else []
-        lags = [s.get("lag") for s in subs if isinstance(s, dict)]
-        worst = max((lag for lag in lags if isinstance(lag, int)), default=0)
-        daemon = {"running": True, "pid": info.get("pid"),
-                  "started_at_ns": info.get("started_at"), "subscribers": len(subs)}
-        raw = info.get("sources")
-        sources = {str(k): v if isinstance(v, str) else dump_json(v)
-                   for k, v in (raw.items() if isinstance(raw, dict) else ())}
-    state = "running" if daemon["running"] else "not running (start it with `waitbus serve`)"
+    daemon: JSONObject = {
+        "running": info is not None, "pid": None if info is None else info.pid,
+        "started_at_ns": None if info is None else info.started_at,
+        "subscribers": 0 if info is None else len(info.subscribers)}
+    sources: JSONObject = {} if info is None else {
+        name: {"state": source.state.value, "error": None if source.error is None
+               else clean(source.error)} for name, source in info.sources.items()}
+    state = "running" if info is not None else "not running (start it with `waitbus serve`)"
     return Reply(f"daemon {state}; head cursor {head}",
                  {"daemon": daemon, "head": str(head), "sources": sources,
                   "lag": {"feed_cursor": str(feed_cursor),
                           "feed_events_behind": max(0, head - feed_cursor),
-                          "max_subscriber_events_behind": worst}})
+                          "max_subscriber_events_behind": 0 if info is None else info.max_lag}})
 
 
 def _meets(wanted: Match | None, event: Event) -> bool:

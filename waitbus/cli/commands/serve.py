@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     from waitbus.sources import registry
 
     def ready(daemon: Daemon) -> None:
-        print(f"waitbus: serving {daemon.settings.paths.socket} (pid {daemon.status()['pid']})",
+        print(f"waitbus: serving {daemon.settings.paths.socket} (pid {daemon.status().pid})",
               flush=True)
         notify_ready()
 

@@ -17,17 +17,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run(args: argparse.Namespace) -> int:
     from waitbus.consumers.status import status
 
-    reply = asyncio.run(status(paths_from(args), reconnect_s=0.0))
-    info = reply.info
+    info = asyncio.run(status(paths_from(args), reconnect_s=0.0))
     if args.json:
-        print(dump_json(info))
+        print(dump_json(info.to_json()))
         return 0
-    subs = info.get("subscribers")
-    count = len(subs) if isinstance(subs, list) else 0
-    print(f"daemon pid {info.get('pid')} serving {info.get('state_dir')}")
-    print(f"head cursor {info.get('head')}, {count} subscriber(s)")
-    sources = info.get("sources")
-    if isinstance(sources, dict):
-        for name, state in sorted(sources.items()):
-            print(f"  source {name}: {state}")
+    print(f"daemon pid {info.pid} serving {info.state_dir}")
+    print(f"head cursor {info.head}, {len(info.subscribers)} subscriber(s)")
+    for name, source in sorted(info.sources.items()):
+        why = f": {source.error}" if source.error else ""
+        print(f"  source {name}: {source.state}{why}")
     return 0

@@ -64,7 +64,7 @@ def _json_record(event: Event, snap: Snapshot) -> str:
     return dump_json({
         "event": event.to_json(),
         "rate_per_min": snap.rate_per_min,
-        "subscribers": None if daemon is None else daemon.subscribers,
+        "subscribers": None if daemon is None else len(daemon.subscribers),
         "max_lag": None if daemon is None else daemon.max_lag,
     })
 
@@ -151,7 +151,7 @@ def _header(snap: Snapshot, where: str) -> str:
     if snap.daemon is None:
         return f"waitbus top  {where}  daemon: down ({snap.down})  {rate}"
     d = snap.daemon
-    return (f"waitbus top  {where}  pid {d.pid}  head #{d.head}  subscribers {d.subscribers}"
+    return (f"waitbus top  {where}  pid {d.pid}  head #{d.head}  subscribers {len(d.subscribers)}"
             f"  max lag {d.max_lag}  lagged {d.lagged}  {rate}")
 
 
