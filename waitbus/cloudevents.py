@@ -32,9 +32,10 @@ _RFC3339 = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\
 
 @dataclass(frozen=True, slots=True)
 class Received:
-    """A CloudEvent read back from NATS: the host that sent it and the draft to import."""
+    """A CloudEvent read back from NATS: the host that sent it, its cursor there, the draft."""
 
     host: str
+    cursor: int
     draft: Draft
 
 
@@ -130,8 +131,13 @@ def to_headers(event: Event, *, host: str) -> tuple[dict[str, str], bytes]:
         if name == "datacontenttype":
             headers["Content-Type"] = value
         else:
-            headers[HEADER_PREFIX + name] = quote(value, safe=_HEADER_SAFE)
+            headers[HEADER_PREFIX + name] = header_value(value)
     return headers, dump_json(data(event)).encode()
+
+
+def header_value(text: str) -> str:
+    """`text` percent-encoded for a NATS header (as the HTTP binding encodes header values)."""
+    return quote(text, safe=_HEADER_SAFE)
 
 
 def from_headers(headers: Mapping[str, str], body: bytes) -> Received:
@@ -161,7 +167,8 @@ def from_headers(headers: Mapping[str, str], body: bytes) -> Received:
                   subject=attrs.get("subject"),
                   conclusion=_conclusion(attrs.get(CONCLUSION_EXTENSION)),
                   fields=fields, payload=payload, origin=host)
-    return Received(host, draft)
+    cursor = attrs.get(CURSOR_EXTENSION, "")
+    return Received(host, int(cursor) if cursor.isdigit() else 0, draft)
 
 
 def parse_source(uri: str) -> tuple[str, str]:

@@ -41,6 +41,11 @@ class StatePaths:
         return self.root / "daemon.lock"
 
     @property
+    def bridge_lock(self) -> Path:
+        """Held by a running `waitbus bridge`; free when none runs."""
+        return self.root / "bridge.lock"
+
+    @property
     def secrets(self) -> Path:
         return self.root / "secrets"
 

@@ -12,6 +12,8 @@ from waitbus.paths import StatePaths
 
 GITHUB_WEBHOOK = "github-webhook"
 ALERTMANAGER_TOKEN = "alertmanager-token"  # noqa: S105 (a name, not a value)
+NATS_CREDS = "nats-creds"
+NATS_NKEY = "nats-nkey"
 CREDENTIALS_DIRECTORY_ENV = "CREDENTIALS_DIRECTORY"
 # The suffix of a secret stored encrypted by systemd-creds; only systemd can open it.
 ENCRYPTED_SUFFIX = ".cred"
@@ -49,6 +51,19 @@ def read_secret(name: str, paths: StatePaths) -> bytes | None:
     if found is None and (paths.secrets / (name + ENCRYPTED_SUFFIX)).exists():
         msg = (f"secret {name} is stored encrypted in {paths.secrets}; only the systemd unit "
                "can read it (start the daemon with `systemctl --user start waitbus`)")
+        raise SecretError(msg)
+    return found
+
+
+def read_private_file(path: Path) -> bytes:
+    """A secret named by a flag (`--creds FILE`): a regular file you own that only you can read.
+
+    Raises:
+        SecretError: the file is missing, or readable by group or others, or not yours.
+    """
+    found = _read_private(path, trusted_dir=False)
+    if found is None:
+        msg = f"no secret file at {path}; fix the path"
         raise SecretError(msg)
     return found
 

@@ -89,7 +89,7 @@ def test_binary_headers_round_trip_to_an_imported_draft() -> None:
     assert headers["ce-waitbuscursor"] == "12"
     received = from_headers(headers, body)
     draft = received.draft
-    assert received.host == "hosta"
+    assert (received.host, received.cursor) == ("hosta", 12)
     assert (draft.delivery_id, draft.origin) == ("hosta:gh-7f3a", "hosta")
     assert (draft.source, draft.type, draft.subject, draft.conclusion) == (
         "github", "workflow_run", "octo/repo", Conclusion.FAILURE)

@@ -163,3 +163,12 @@ CREATE TABLE events (
     payload     TEXT
 );
 """
+
+
+def test_bridge_marks_keep_the_export_cursor_and_the_state_apart(state_dir: Path) -> None:
+    with Store(resolve(state_dir)) as store:
+        assert store.bridges() == {}
+        store.mark_bridge("nats", exported=5)
+        store.mark_bridge("nats", state={"connected": True})
+        store.mark_bridge("nats", exported=9)
+        assert store.bridges() == {"nats": (9, {"connected": True})}

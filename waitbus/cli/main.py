@@ -37,6 +37,7 @@ COMMANDS = {
     "uninstall-launchd": "remove the LaunchAgent install-launchd wrote",
     "secret": "store a secret the daemon reads (webhook keys, tokens)",
     "sources": "list built-in sources and plugins with their trust status",
+    "bridge": "link this bus to other hosts' through NATS JetStream",
 }
 
 

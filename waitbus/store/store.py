@@ -10,7 +10,15 @@ from contextlib import contextmanager
 from typing import Any, Self
 
 from waitbus.errors import StoreError
-from waitbus.event import LOCAL, Conclusion, Draft, Event, dump_json, load_json_object
+from waitbus.event import (
+    LOCAL,
+    Conclusion,
+    Draft,
+    Event,
+    JSONObject,
+    dump_json,
+    load_json_object,
+)
 from waitbus.paths import StatePaths
 from waitbus.store import schema
 from waitbus.store.doorbell import Doorbell
@@ -162,6 +170,26 @@ class Store:
         with _translated(self.paths):
             (value,) = self._db.execute("SELECT count(*) FROM events").fetchone()
         return int(value)
+
+    def mark_bridge(self, name: str, *, exported: int | None = None,
+                    state: JSONObject | None = None) -> None:
+        """Record a bridge's export cursor (the newest its peer acknowledged) and/or its state."""
+        with _translated(self.paths), self._write_lock():
+            self._db.execute("INSERT INTO bridges (name) VALUES (?) ON CONFLICT DO NOTHING",
+                             (name,))
+            if exported is not None:
+                self._db.execute("UPDATE bridges SET exported = ? WHERE name = ?",
+                                 (exported, name))
+            if state is not None:
+                self._db.execute("UPDATE bridges SET state = ? WHERE name = ?",
+                                 (dump_json(state), name))
+
+    def bridges(self) -> dict[str, tuple[int, JSONObject]]:
+        """Every bridge's export cursor and last reported state, by name."""
+        with _translated(self.paths):
+            rows = self._db.execute("SELECT name, exported, state FROM bridges").fetchall()
+        return {name: (int(exported), load_json_object(state, "stored bridge state"))
+                for name, exported, state in rows}
 
     @contextmanager
     def _write_lock(self) -> Iterator[None]:

@@ -15,15 +15,23 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from waitbus.bridge import report
     from waitbus.consumers.status import status
 
-    info = asyncio.run(status(paths_from(args), reconnect_s=0.0))
+    paths = paths_from(args)
+    info = asyncio.run(status(paths, reconnect_s=0.0))
+    bridges = report.read(paths, info.head)
     if args.json:
-        print(dump_json(info.to_json()))
+        out = info.to_json()
+        if bridges:
+            out["bridges"] = [bridge.to_json() for bridge in bridges]
+        print(dump_json(out))
         return 0
     print(f"daemon pid {info.pid} serving {info.state_dir}")
     print(f"head cursor {info.head}, {len(info.subscribers)} subscriber(s)")
     for name, source in sorted(info.sources.items()):
         why = f": {source.error}" if source.error else ""
         print(f"  source {name}: {source.state}{why}")
+    for bridge in bridges:
+        print(bridge)
     return 0

@@ -1,0 +1,102 @@
+"""Export: every wanted local event, in cursor order, published once; the cursor moves after."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from collections.abc import Callable
+
+import nats.errors
+import nats.js.errors
+from nats.js import JetStreamContext
+
+from waitbus import cloudevents
+from waitbus.bridge import subjects
+from waitbus.bridge.config import Settings
+from waitbus.consumers.feed import Feed
+from waitbus.errors import NotRunning
+from waitbus.event import Event
+from waitbus.match import EVERYTHING
+from waitbus.store.store import Store
+
+log = logging.getLogger(__name__)
+NAME = "nats"
+_MSG_ID = "Nats-Msg-Id"
+_RETRY_FIRST_S = 0.05
+_RETRY_MAX_S = 2.0
+_TRANSIENT = (nats.errors.TimeoutError, nats.errors.NoRespondersError,
+              nats.errors.ConnectionClosedError, nats.errors.ConnectionReconnectingError,
+              nats.errors.OutboundBufferLimitError, nats.js.errors.NoStreamResponseError,
+              nats.js.errors.ServiceUnavailableError, nats.js.errors.ServerError,
+              asyncio.TimeoutError)
+
+
+class Exporter:
+    """Follows the local bus from the stored export cursor and publishes what `settings` wants.
+
+    One publish is in flight at a time, so the stream holds each host's events in its cursor
+    order even when a connection drops mid-publish. The cursor is committed only after
+    JetStream acknowledged the event; after a crash the events since then go out again with
+    the same Nats-Msg-Id, and the stream's duplicate window drops them.
+    """
+
+    def __init__(self, js: JetStreamContext, settings: Settings, store: Store,
+                 on_exported: Callable[[int], None] = lambda cursor: None) -> None:
+        self.js = js
+        self.settings = settings
+        self.store = store
+        self.on_exported = on_exported
+        self.published = 0
+        self.duplicates = 0
+
+    def __repr__(self) -> str:
+        return f"<Exporter {self.settings.host} published={self.published}>"
+
+    async def run(self) -> None:
+        """Export until cancelled; waits out a stopped daemon or NATS server."""
+        delay = _RETRY_FIRST_S
+        while True:
+            exported = self.store.bridges().get(NAME, (0, {}))[0]
+            feed = Feed(self.settings.paths, EVERYTHING, cursor=exported, payload=True,
+                        reconnect_s=60.0)
+            try:
+                async for event in feed:
+                    if self.settings.exports(event):
+                        await self._publish(event)
+                    self.store.mark_bridge(NAME, exported=event.cursor)
+                    self.on_exported(event.cursor)
+                    delay = _RETRY_FIRST_S
+            except NotRunning as exc:
+                log.warning("%s; exporting resumes when it is back", exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, _RETRY_MAX_S)
+
+    async def _publish(self, event: Event) -> None:
+        subject = subjects.of(self.settings.host, event.source, event.type)
+        headers, body = cloudevents.to_headers(event, host=self.settings.host)
+        headers[_MSG_ID] = self._msg_id(event)
+        delay = _RETRY_FIRST_S
+        while True:
+            try:
+                ack = await self.js.publish(subject, body, timeout=self.settings.publish_timeout_s,
+                                            stream=self.settings.stream, headers=dict(headers))
+            except nats.errors.MaxPayloadError:
+                log.warning("event %d is over the server's message size; exporting it without "
+                            "its payload", event.cursor)
+                headers, body = cloudevents.to_headers(dataclasses.replace(event, payload=None),
+                                                       host=self.settings.host)
+                headers[_MSG_ID] = self._msg_id(event)
+                continue
+            except (*_TRANSIENT, nats.js.errors.APIError) as exc:
+                log.info("publishing event %d failed (%s); sending it again",
+                         event.cursor, exc or type(exc).__name__)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, _RETRY_MAX_S)
+                continue
+            self.published += 1
+            self.duplicates += bool(ack.duplicate)
+            return
+
+    def _msg_id(self, event: Event) -> str:
+        return f"{self.settings.host}:{cloudevents.header_value(event.delivery_id)}"
