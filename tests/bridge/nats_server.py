@@ -133,3 +133,12 @@ def hosts() -> Iterator[tuple[Host, Host]]:
         for host in pair:
             host.stop()
         shutil.rmtree(root, ignore_errors=True)
+
+
+def nkey_pair() -> tuple[str, str]:
+    """A fresh NATS user nkey: its seed (the secret) and its public key (for the server)."""
+    import nkeys  # type: ignore[import-untyped]
+
+    seed = nkeys.encode_seed(os.urandom(32), nkeys.PREFIX_BYTE_USER)
+    public = nkeys.from_seed(bytearray(seed)).public_key.decode()
+    return bytes(seed).decode(), public
