@@ -7,7 +7,7 @@ from pathlib import Path
 from waitbus.bridge import subjects
 from waitbus.bridge.config import Settings
 from waitbus.event import Event
-from waitbus.match import any_of, parse_scoped
+from waitbus.match import AnyOf, parse_scoped
 from waitbus.paths import resolve
 
 
@@ -37,9 +37,9 @@ def test_only_local_events_leave_and_agent_messages_only_when_asked(tmp_path: Pa
 
 def test_export_and_import_filters_are_any_of_their_clauses(tmp_path: Path) -> None:
     settings = Settings(paths=resolve(tmp_path), url="nats://x", host="a",
-                        export=any_of([parse_scoped('source="github"'),
-                                       parse_scoped("docker:cursor>0")]),
-                        accept=any_of([parse_scoped('origin="trusted"')]))
+                        export=AnyOf((parse_scoped('source="github"'),
+                                      parse_scoped("docker:cursor>0"))),
+                        accept=AnyOf((parse_scoped('origin="trusted"'),)))
     assert settings.exports(_event("github"))
     assert settings.exports(_event("docker"))
     assert not settings.exports(_event("ci"))

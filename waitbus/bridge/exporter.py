@@ -61,7 +61,7 @@ class Exporter:
             feed = Feed(self.settings.paths, EVERYTHING, cursor=exported, payload=True,
                         reconnect_s=60.0)
             try:
-                async for event in feed:
+                async for event in feed.events():
                     if self.settings.exports(event):
                         await self._publish(event)
                     self.store.mark_bridge(NAME, exported=event.cursor)

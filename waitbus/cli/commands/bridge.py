@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     settings = Settings(
         paths=paths, url=args.url, host=check_host(args.host or default_host()),
         stream=args.stream, credentials=_credentials(args, paths), tls_ca=args.tls_ca,
-        export=_filter(args.export, "--export"), accept=_filter(args.accept, "--import"),
+        export=_filter(args.export), accept=_filter(args.accept),
         agents=args.agents, ack_wait_s=seconds(args.ack_wait))
     if settings.tls_ca is not None and not settings.tls_ca.is_file():
         from waitbus.errors import UsageError
@@ -86,10 +86,10 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _filter(clauses: list[str], flag: str) -> AnyOf:
-    from waitbus.match import EVERYTHING, any_of, parse_scoped
+def _filter(clauses: list[str]) -> AnyOf:
+    from waitbus.match import EVERYTHING, AnyOf, parse_scoped
 
-    return any_of([parse_scoped(text) for text in clauses]) if clauses else EVERYTHING
+    return AnyOf(tuple(parse_scoped(text) for text in clauses)) if clauses else EVERYTHING
 
 
 def _credentials(args: argparse.Namespace, paths: StatePaths) -> Credentials:
