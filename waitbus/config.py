@@ -5,7 +5,28 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from waitbus.event import JSONObject
 from waitbus.paths import StatePaths, resolve
+
+DAY_S = 86400.0
+MIB = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Retention:
+    """How much history the store keeps; a bound of None is off. The oldest events go first."""
+
+    max_age_s: float | None = 30 * DAY_S
+    max_bytes: int | None = 256 * MIB
+    max_rows: int | None = None
+
+    @property
+    def bounded(self) -> bool:
+        return any(b is not None for b in (self.max_age_s, self.max_bytes, self.max_rows))
+
+    def to_json(self) -> JSONObject:
+        return {"max_age_s": self.max_age_s, "max_bytes": self.max_bytes,
+                "max_rows": self.max_rows}
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,3 +51,5 @@ class Settings:
     webhook_max_header_bytes: int = 16 * 1024
     # A webhook request must arrive whole within this, or it gets 408 and is disconnected.
     webhook_request_timeout_s: float = 10.0
+    # What the daemon keeps; it prunes the rest as events arrive (`serve --retain-*`, config.toml).
+    retention: Retention = field(default_factory=Retention)

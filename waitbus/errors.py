@@ -43,6 +43,21 @@ class WaitTimeout(WaitbusError):
         self.cursor = cursor
 
 
+class Pruned(WaitbusError):
+    """Events a wait or subscription asked for were deleted by retention; `cursor` is where the
+    kept events start."""
+
+    def __init__(self, since: int, cursor: int) -> None:
+        msg = (
+            f"the events after cursor {since} up to {cursor} were pruned by retention before "
+            f"they could be read; resume with --since {cursor} to accept the gap, or keep more "
+            "history (`waitbus serve --retain-age`, `--retain-bytes`)"
+        )
+        super().__init__(msg)
+        self.since = since
+        self.cursor = cursor
+
+
 class StoreError(WaitbusError):
     """The event store could not be read or written."""
 

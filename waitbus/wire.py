@@ -8,6 +8,7 @@ import struct
 from dataclasses import dataclass
 from typing import TypeAlias, cast
 
+from waitbus.config import Retention
 from waitbus.errors import MatchError, ProtocolError, UsageError
 from waitbus.event import JSON, Event, JSONObject, dump_json
 from waitbus.match import AnyOf
@@ -35,6 +36,14 @@ class StatusRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class PruneRequest:
+    """Client to daemon: apply this retention now (or only say what it would delete)."""
+
+    retention: Retention
+    dry_run: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class EventFrame:
     """Daemon to client: one matching event."""
 
@@ -53,6 +62,21 @@ class Lagged:
     """Daemon to client: you fell behind; delivery resumes from the store after `cursor`."""
 
     cursor: int
+
+
+@dataclass(frozen=True, slots=True)
+class Pruned:
+    """Daemon to client: the events you asked for up to `cursor` were pruned; delivery goes on
+    after it."""
+
+    cursor: int
+
+
+@dataclass(frozen=True, slots=True)
+class PruneReport:
+    """Daemon to client: what a prune request deleted (or would delete)."""
+
+    info: JSONObject
 
 
 class SourceState(enum.StrEnum):
@@ -117,6 +141,8 @@ class StatusInfo:
     fanned_out: int
     subscribers: tuple[SubscriberInfo, ...]
     sources: dict[str, SourceInfo]
+    # The daemon's retention: its policy, how far it has pruned, its last pass (None: older daemon).
+    retention: JSONObject | None = None
 
     @property
     def max_lag(self) -> int:
@@ -132,7 +158,8 @@ class StatusInfo:
         return {"pid": self.pid, "state_dir": self.state_dir, "head": self.head,
                 "started_at": self.started_at, "fanned_out": self.fanned_out,
                 "subscribers": [s.to_json() for s in self.subscribers],
-                "sources": {name: info.to_json() for name, info in self.sources.items()}}
+                "sources": {name: info.to_json() for name, info in self.sources.items()},
+                "retention": self.retention}
 
     @classmethod
     def from_json(cls, obj: JSON) -> StatusInfo:
@@ -143,10 +170,12 @@ class StatusInfo:
             msg = "subscribers must be a list"
             raise TypeError(msg)
         sources = _object(found.get("sources"), "the sources")
+        retention = found.get("retention")
         return cls(_int(found.get("pid")), _str(found.get("state_dir")), _int(found.get("head")),
                    _int(found.get("started_at")), _int(found.get("fanned_out")),
                    tuple(SubscriberInfo.from_json(s) for s in subscribers),
-                   {name: SourceInfo.from_json(v) for name, v in sources.items()})
+                   {name: SourceInfo.from_json(v) for name, v in sources.items()},
+                   None if retention is None else _object(retention, "retention"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,8 +192,8 @@ class ErrorFrame:
     message: str
 
 
-Request: TypeAlias = Subscribe | StatusRequest
-Reply: TypeAlias = EventFrame | Live | Lagged | Status | ErrorFrame
+Request: TypeAlias = Subscribe | StatusRequest | PruneRequest
+Reply: TypeAlias = EventFrame | Live | Lagged | Pruned | Status | PruneReport | ErrorFrame
 
 
 def encode(frame: Request | Reply) -> bytes:
@@ -221,9 +250,11 @@ def parse_request(obj: JSONObject) -> Request:
             return Subscribe(AnyOf.from_json(obj.get("filter")), since, obj.get("payload") is True)
         if kind == "status":
             return StatusRequest()
+        if kind == "prune":
+            return PruneRequest(_retention(obj.get("retention")), obj.get("dry_run") is True)
     except (MatchError, UsageError) as exc:
         raise ProtocolError(str(exc)) from exc
-    msg = f"unknown request type {kind!r}; expected 'subscribe' or 'status'"
+    msg = f"unknown request type {kind!r}; expected 'subscribe', 'status' or 'prune'"
     raise ProtocolError(msg)
 
 
@@ -237,8 +268,12 @@ def parse_reply(obj: JSONObject) -> Reply:
             return Live(_int(obj["cursor"]))
         if kind == "lagged":
             return Lagged(_int(obj["cursor"]))
+        if kind == "pruned":
+            return Pruned(_int(obj["cursor"]))
         if kind == "status":
             return Status(StatusInfo.from_json(obj["info"]))
+        if kind == "prune_report":
+            return PruneReport(_object(obj["info"], "a prune report"))
         if kind == "error":
             return ErrorFrame(str(obj["message"]))
     except (KeyError, TypeError, ValueError, UsageError) as exc:
@@ -255,14 +290,21 @@ def _to_json(frame: Request | Reply) -> JSONObject:
                     "since": since, "payload": payload}
         case StatusRequest():
             return {"t": "status", "v": PROTOCOL_VERSION}
+        case PruneRequest(retention=retention, dry_run=dry_run):
+            return {"t": "prune", "v": PROTOCOL_VERSION, "retention": retention.to_json(),
+                    "dry_run": dry_run}
         case EventFrame(event=event):
             return {"t": "event", "event": event.to_json()}
         case Live(cursor=cursor):
             return {"t": "live", "cursor": cursor}
         case Lagged(cursor=cursor):
             return {"t": "lagged", "cursor": cursor}
+        case Pruned(cursor=cursor):
+            return {"t": "pruned", "cursor": cursor}
         case Status(info=info):
             return {"t": "status", "info": info.to_json()}
+        case PruneReport(info=info):
+            return {"t": "prune_report", "info": info}
         case ErrorFrame(message=message):
             return {"t": "error", "message": message}
 
@@ -275,6 +317,25 @@ def _decode_body(body: bytes) -> JSONObject:
         raise ProtocolError(msg) from exc
     if not isinstance(value, dict):
         msg = "frame must be a JSON object"
+        raise ProtocolError(msg)
+    return value
+
+
+def _retention(value: JSON) -> Retention:
+    if not isinstance(value, dict):
+        msg = "a prune request needs a retention object"
+        raise ProtocolError(msg)
+    age = _bound(value, "max_age_s")
+    size, rows = _bound(value, "max_bytes"), _bound(value, "max_rows")
+    return Retention(age, None if size is None else int(size), None if rows is None else int(rows))
+
+
+def _bound(obj: JSONObject, name: str) -> float | None:
+    value = obj.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
+        msg = f"retention {name} must be a non-negative number or null, got {value!r}"
         raise ProtocolError(msg)
     return value
 

@@ -16,9 +16,10 @@ from collections.abc import Callable, Sequence
 from waitbus import wire
 from waitbus.bus.broadcast import Broadcast
 from waitbus.bus.peercred import peer_uid
+from waitbus.bus.pruning import Pruning
 from waitbus.bus.subscriber import Subscriber
 from waitbus.config import Settings
-from waitbus.errors import ProtocolError, UsageError
+from waitbus.errors import ProtocolError, UsageError, WaitbusError
 from waitbus.event import Draft, Event
 from waitbus.sources.base import Source
 from waitbus.store import doorbell
@@ -40,6 +41,7 @@ class Daemon:
         self._stop = asyncio.Event()
         self._lock_fd = -1
         self._broadcast: Broadcast | None = None
+        self._pruning: Pruning | None = None
         self._clients: set[asyncio.Task[None]] = set()
 
     def __repr__(self) -> str:
@@ -64,6 +66,7 @@ class Daemon:
         self._lock_fd = _take_lock(paths.daemon_lock)
         store = Store(paths)
         self._broadcast = Broadcast(store, batch_rows=self.settings.batch_rows)
+        self._pruning = Pruning(Store(paths), self.settings.retention, self._broadcast)
         bell = doorbell.bind(paths.doorbell)
         loop = asyncio.get_running_loop()
         loop.add_reader(bell.fileno(), self._on_ring, bell)
@@ -79,7 +82,8 @@ class Daemon:
             loop.add_signal_handler(sig, self._stop.set)
         self.started_at_ns = time.time_ns()
         # Rows committed while no daemon ran (or whose ring was lost) go out now.
-        self._broadcast.fan_out()
+        self._fan_out()
+        self._start_retention()
         return server, bell
 
     async def _run(self) -> None:
@@ -101,6 +105,9 @@ class Daemon:
         for task in (*self._clients,):
             task.cancel()
         await asyncio.gather(*self._clients, return_exceptions=True)
+        if self._pruning is not None:
+            await self._pruning.close()
+            self._pruning.pruner.store.close()
         bell.close()
         paths = self.settings.paths
         for path in (paths.socket, paths.doorbell):
@@ -114,7 +121,7 @@ class Daemon:
         """The in-process sink for sources: commit, then fan out at once."""
         assert self._broadcast is not None
         stored = self._broadcast.store.append(draft, ring=False)
-        self._broadcast.fan_out()
+        self._fan_out()
         return stored
 
     def status(self) -> StatusInfo:
@@ -127,13 +134,40 @@ class Daemon:
                 SubscriberInfo(uid=s.uid, cursor=s.cursor, lag=max(0, b.head - s.cursor),
                                live=s.live, lagged=s.lagged_count)
                 for s in b.subscribers),
-            sources=dict(self.source_state))
+            sources=dict(self.source_state),
+            retention=None if self._pruning is None else self._pruning.status())
+
+    def _fan_out(self) -> None:
+        assert self._broadcast is not None
+        rows = self._broadcast.fan_out()
+        if self._pruning is not None:
+            self._pruning.on_fan_out(rows)
+
+    def _start_retention(self) -> None:
+        assert self._pruning is not None
+        if not self._pruning.pruner.size().incremental:
+            log.warning("%s predates incremental vacuum: retention stops it growing but cannot "
+                        "shrink it; run `waitbus prune --vacuum` once (emits wait while it "
+                        "rewrites the file)", self.settings.paths.store)
+        if self.settings.retention.bounded:
+            self._pruning.start()
+
+    async def _serve_prune(self, request: wire.PruneRequest,
+                           writer: asyncio.StreamWriter) -> None:
+        assert self._pruning is not None
+        try:
+            report = await self._pruning.run(request.retention, dry_run=request.dry_run)
+        except WaitbusError as exc:
+            writer.write(wire.encode(wire.ErrorFrame(f"retention failed: {exc}")))
+        else:
+            writer.write(wire.encode(wire.PruneReport(report.to_json())))
+        await writer.drain()
 
     def _on_ring(self, bell: socket.socket) -> None:
         doorbell.drain(bell)
         assert self._broadcast is not None
         try:
-            self._broadcast.fan_out()
+            self._fan_out()
         except Exception:
             # A store error must not kill the daemon; the next ring retries from the same head.
             log.exception("fan-out failed; will retry on the next ring")
@@ -188,6 +222,9 @@ class Daemon:
             writer.write(wire.encode(wire.Status(self.status())))
             await writer.drain()
             return
+        if isinstance(request, wire.PruneRequest):
+            await self._serve_prune(request, writer)
+            return
         await self._serve_subscriber(uid, request, reader, writer)
 
     async def _serve_subscriber(self, uid: int, request: wire.Subscribe,
@@ -196,8 +233,13 @@ class Daemon:
         broadcast = self._broadcast
         assert broadcast is not None
         # A row whose ring was lost (its writer died between commit and ring) goes out now.
-        broadcast.fan_out()
+        self._fan_out()
         since = broadcast.head if request.since is None else request.since
+        pruned = self._pruning.boundary if self._pruning is not None else 0
+        if since < pruned:
+            # Said before any event, so the client never mistakes the rest for everything.
+            writer.write(wire.encode(wire.Pruned(pruned)))
+            since = pruned
         subscriber = Subscriber(uid=uid, writer=writer, request=request, since=since,
                                 max_queue_frames=self.settings.max_queue_frames)
         broadcast.subscribers.add(subscriber)

@@ -9,6 +9,7 @@ class Exit(enum.IntEnum):
     MATCHED = 0
     FAILED = 1
     USAGE = 2
+    PRUNED = 66
     UNREACHABLE = 69
     STORE = 74
     TIMEOUT = 124
@@ -19,6 +20,7 @@ MEANINGS = {
     Exit.MATCHED: "matched (or the command succeeded)",
     Exit.FAILED: "matched an event whose conclusion is failure, cancelled or timed_out",
     Exit.USAGE: "usage error: a bad flag, clause or value",
+    Exit.PRUNED: "the events asked for (--since) were pruned by retention",
     Exit.UNREACHABLE: "no daemon answered within the reconnect budget",
     Exit.STORE: "the event store could not be read or written",
     Exit.TIMEOUT: "timed out without a match",

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from waitbus.cli.exits import Exit, table
-from waitbus.errors import NotRunning, StoreError, UsageError, WaitbusError, WaitTimeout
+from waitbus.errors import NotRunning, Pruned, StoreError, UsageError, WaitbusError, WaitTimeout
 
 # Each command is a module with register(subparsers) and run(args) -> int. Only the module of
 # the command being run is imported, so `waitbus wait` and `waitbus serve` load nothing else;
@@ -26,6 +26,7 @@ COMMANDS = {
     "tail": "list recent events (and follow new ones)",
     "status": "show the daemon's state (exit 69 when it is down)",
     "events": "fetch one stored event, or query the store read-only",
+    "prune": "delete old events now (the daemon also prunes as events arrive)",
     "demo": "run a daemon in a temporary directory and wake real waits",
     "mcp": "serve MCP over stdio: wait, events, get_event, emit, status and resources",
     "swarm-demo": "N agent processes on one bus: a seed wakes all, a death is noticed",
@@ -103,6 +104,8 @@ def _exit_for(exc: WaitbusError) -> int:
         return Exit.USAGE
     if isinstance(exc, NotRunning):
         return Exit.UNREACHABLE
+    if isinstance(exc, Pruned):
+        return Exit.PRUNED
     if isinstance(exc, WaitTimeout):
         return Exit.TIMEOUT
     if isinstance(exc, StoreError):

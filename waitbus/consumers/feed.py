@@ -10,7 +10,7 @@ from collections.abc import AsyncGenerator
 from typing import TypeAlias
 
 from waitbus import wire
-from waitbus.errors import NotRunning, ProtocolError, Refused
+from waitbus.errors import NotRunning, ProtocolError, Pruned, Refused
 from waitbus.event import Event, JSONObject
 from waitbus.match import AnyOf
 from waitbus.paths import StatePaths
@@ -36,13 +36,17 @@ class Feed:
     """
 
     def __init__(self, paths: StatePaths, match: AnyOf, *, cursor: int,
-                 payload: bool = False, reconnect_s: float = DEFAULT_RECONNECT_S) -> None:
+                 payload: bool = False, reconnect_s: float = DEFAULT_RECONNECT_S,
+                 accept_pruned: bool = False) -> None:
         self.paths = paths
         self.match = match
         self.cursor = cursor
         self.payload = payload
         self.reconnect_s = reconnect_s
         self.connects = 0
+        # Pruned events raise Pruned unless the consumer accepts the gap (a follower such as
+        # `tail -f` logs it and goes on).
+        self.accept_pruned = accept_pruned
 
     def __repr__(self) -> str:
         return f"<Feed {self.paths.socket} cursor={self.cursor} connects={self.connects}>"
@@ -71,7 +75,8 @@ class Feed:
                 await writer.drain()
                 decoder = wire.FrameDecoder(wire.MAX_REPLY_BYTES)
                 while data := await reader.read(_READ_BYTES):
-                    if batch := [self._item(obj) for obj in decoder.feed(data)]:
+                    items = (self._item(obj) for obj in decoder.feed(data))
+                    if batch := [item for item in items if item is not None]:
                         yield batch
             except (ConnectionError, asyncio.IncompleteReadError):
                 pass  # the daemon went away: reconnect and resume from self.cursor
@@ -80,7 +85,7 @@ class Feed:
                 with contextlib.suppress(Exception):
                     await writer.wait_closed()
 
-    def _item(self, obj: JSONObject) -> Item:
+    def _item(self, obj: JSONObject) -> Item | None:
         match wire.parse_reply(obj):
             case wire.EventFrame(event=event):
                 if event.cursor <= self.cursor:
@@ -92,13 +97,20 @@ class Feed:
                 self.cursor = max(self.cursor, cursor)
                 log.info("live at cursor %d", self.cursor)
                 return Live(self.cursor)
+            case wire.Pruned(cursor=cursor):
+                if not self.accept_pruned:
+                    raise Pruned(self.cursor, cursor)
+                log.warning("events after cursor %d up to %d were pruned by retention; going on "
+                            "from %d", self.cursor, cursor, cursor)
+                self.cursor = max(self.cursor, cursor)
+                return None
             case Lagged(cursor=cursor) as lagged:
                 log.info("lagged at cursor %d; the daemon replays from the store", cursor)
                 return lagged
             case wire.ErrorFrame(message=message):
                 msg = f"the daemon refused the subscription: {message}"
                 raise Refused(msg)
-            case wire.Status():
+            case wire.Status() | wire.PruneReport():
                 msg = "unexpected status frame on a subscription"
                 raise ProtocolError(msg)
 

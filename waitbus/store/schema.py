@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import sqlite3
 
-VERSION = 2
+VERSION = 3
 
 PRAGMAS = (
+    # Takes effect only on a new, empty file (and must come before the switch to WAL, which
+    # writes its header); an older store keeps its mode until `waitbus prune --vacuum`.
+    "PRAGMA auto_vacuum=INCREMENTAL",
     "PRAGMA journal_mode=WAL",
     # NORMAL in WAL mode survives a process crash (kill -9) with every commit intact; a power
     # loss can roll back the last commits but never corrupts the file.
     "PRAGMA synchronous=NORMAL",
     "PRAGMA busy_timeout=10000",
+    # After a checkpoint resets the WAL, it is cut back to this size instead of keeping its peak.
+    "PRAGMA journal_size_limit=4194304",
 )
 
 CREATE = """
@@ -29,6 +34,10 @@ CREATE TABLE IF NOT EXISTS events (
 );
 CREATE INDEX IF NOT EXISTS events_received_at ON events(received_at);
 CREATE INDEX IF NOT EXISTS events_source_subject ON events(source, subject, cursor);
+CREATE TABLE IF NOT EXISTS meta (
+    key         TEXT    PRIMARY KEY,
+    value       INTEGER NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS bridges (
     name        TEXT    PRIMARY KEY,
     exported    INTEGER NOT NULL DEFAULT 0,
@@ -43,7 +52,8 @@ def upgrade(db: sqlite3.Connection) -> None:
     """Bring a store written by an older waitbus up to VERSION; the caller holds the write lock.
 
     Version 2 added `origin` (NULL for a local event, else the host it was imported from) and
-    the `bridges` table (a bridge's export cursor and the state it reports).
+    the `bridges` table (a bridge's export cursor and the state it reports). Version 3 added
+    `meta` (how far retention has pruned); new files get incremental auto-vacuum (PRAGMAS).
     """
     columns = {row[1] for row in db.execute("PRAGMA table_info(events)")}
     if columns and "origin" not in columns:

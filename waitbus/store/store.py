@@ -7,6 +7,7 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, Self
 
 from waitbus.errors import StoreError
@@ -158,13 +159,48 @@ class Store:
         return int(value)
 
     def cursor_before(self, received_at_ns: int) -> int:
-        """The newest cursor received before `received_at_ns` (0 if none)."""
+        """The newest cursor received before `received_at_ns` (0 if none).
+
+        When retention pruned only events received before that moment, the pruned cursors
+        count as before it too, so a wait from "now" does not read as asking for pruned events.
+        """
         with _translated(self.paths):
             (value,) = self._db.execute(
                 "SELECT coalesce(max(cursor), 0) FROM events WHERE received_at < ?",
                 (received_at_ns,),
             ).fetchone()
+        pruned = self.pruned()
+        if pruned.through and received_at_ns > pruned.received_at:
+            return max(int(value), pruned.through)
         return int(value)
+
+    def pruned(self) -> Pruned:
+        """How far retention has deleted: every cursor at or below `through` is gone."""
+        with _translated(self.paths):
+            try:
+                rows = dict(self._db.execute(
+                    "SELECT key, value FROM meta WHERE key IN (?, ?)",
+                    (_PRUNED_THROUGH, _PRUNED_RECEIVED_AT)).fetchall())
+            except sqlite3.OperationalError as exc:
+                if "no such table" not in str(exc):
+                    raise
+                rows = {}  # a store an older waitbus wrote, opened for reading: nothing pruned
+        return Pruned(int(rows.get(_PRUNED_THROUGH, 0)), int(rows.get(_PRUNED_RECEIVED_AT, 0)))
+
+    @contextmanager
+    def maintenance(self) -> Iterator[sqlite3.Connection]:
+        """The connection, inside the write lock, for the store package's own upkeep (retention).
+
+        Writers queue behind the lock, so a holder keeps each use short.
+        """
+        with _translated(self.paths), self._write_lock():
+            yield self._db
+
+    @contextmanager
+    def reading(self) -> Iterator[sqlite3.Connection]:
+        """The connection for the store package's own read-only queries (sizes, plans)."""
+        with _translated(self.paths):
+            yield self._db
 
     def count(self) -> int:
         with _translated(self.paths):
@@ -202,6 +238,26 @@ class Store:
             yield
         finally:
             fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+
+
+@dataclass(frozen=True, slots=True)
+class Pruned:
+    """The newest cursor retention deleted, and the newest received_at among the deleted."""
+
+    through: int
+    received_at: int
+
+
+_PRUNED_THROUGH = "pruned_through"
+_PRUNED_RECEIVED_AT = "pruned_received_at"
+
+
+def record_pruned(db: sqlite3.Connection, pruned: Pruned) -> None:
+    """Store how far retention has deleted, inside the caller's transaction."""
+    db.executemany(
+        "INSERT INTO meta (key, value) VALUES (?, ?)"
+        " ON CONFLICT(key) DO UPDATE SET value = max(value, excluded.value)",
+        ((_PRUNED_THROUGH, pruned.through), (_PRUNED_RECEIVED_AT, pruned.received_at)))
 
 
 def _event(row: Row) -> Event:

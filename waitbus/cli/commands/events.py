@@ -56,6 +56,11 @@ def _get(args: argparse.Namespace) -> int:
         if event is None:
             found = store.get_by_delivery(args.key)
             event = None if found is None else store.get(found.cursor, payload=args.payload)
+        pruned = store.pruned().through
+    if event is None and args.key.isdigit() and int(args.key) <= pruned:
+        msg = (f"event {args.key} was pruned by retention (every cursor through {pruned} is "
+               "gone); keep more with `waitbus serve --retain-age` or `--retain-bytes`")
+        raise UsageError(msg)
     if event is None:
         msg = (f"no stored event has cursor or delivery id {args.key!r}; "
                "list them with `waitbus tail`")

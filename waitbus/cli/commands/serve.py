@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from waitbus.cli import retention
 from waitbus.cli.state import paths_from
 
 if TYPE_CHECKING:
@@ -29,6 +30,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--listen-port", default="9000", metavar="PORT|off",
         help="webhook listener port on 127.0.0.1 (default 9000; 0 picks a free port and "
         "prints it; off disables the listener)")
+    retention.add_serve_flags(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -42,9 +44,11 @@ def run(args: argparse.Namespace) -> int:
               flush=True)
         notify_ready()
 
-    settings = Settings(paths=paths_from(args), docker_socket=_docker_socket(args.docker),
+    paths = paths_from(args)
+    settings = Settings(paths=paths, docker_socket=_docker_socket(args.docker),
                         watch_paths=_watch_paths(args.watch),
-                        listen_port=_listen_port(args.listen_port))
+                        listen_port=_listen_port(args.listen_port),
+                        retention=retention.for_serve(args, paths))
     sources = registry.enabled(settings)
     if settings.listen_port is not None:
         _announce_listener(sources)

@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
 
     async def follow() -> None:
-        feed = Feed(paths, wanted, cursor=cursor, reconnect_s=reconnect_s())
+        feed = Feed(paths, wanted, cursor=cursor, reconnect_s=reconnect_s(), accept_pruned=True)
         async for event in feed.events():
             print(render(event), flush=True)
 
