@@ -13,6 +13,7 @@ import pytest
 
 from waitbus.install.units import (
     LAUNCHD_LABEL,
+    bridge_unit,
     credential_lines,
     launchd_plist,
     systemd_unit,
@@ -102,3 +103,24 @@ def test_the_launchd_plist_parses_and_carries_the_expected_keys(tmp_path: Path) 
     assert plist["KeepAlive"] == {"SuccessfulExit": False}
     assert plist["Umask"] == 0o077
     assert plist["StandardErrorPath"] == f"{state}/launchd.log"
+
+
+def test_the_bridge_unit_passes_systemd_analyze_and_runs_the_bridge_after_the_daemon(
+        tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    (state / "secrets").mkdir(parents=True)
+    (state / "secrets" / "nats-creds").write_bytes(b"creds")
+    planned = bridge_unit(tmp_path / "units", StatePaths(state), waitbus_command(),
+                          ["--url", "tls://hub:4222", "--agents"])
+    planned.path.parent.mkdir(parents=True, exist_ok=True)
+    planned.path.write_bytes(planned.content)
+    done = _analyze(planned.path, tmp_path)
+    assert (done.returncode, done.stderr) == (0, "")
+    lines = planned.content.decode().splitlines()
+    for line in (*HARDENING, f"ReadWritePaths={state}",
+                 "After=waitbus.service network-online.target", "RestartPreventExitStatus=2",
+                 f"LoadCredential=nats-creds:{state}/secrets/nats-creds"):
+        assert line in lines
+    (exec_start,) = [line for line in lines if line.startswith("ExecStart=")]
+    assert exec_start.endswith(f'"--state-dir" "{state}" "bridge" "nats" "--url" '
+                               '"tls://hub:4222" "--agents"')

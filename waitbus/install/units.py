@@ -16,6 +16,7 @@ from waitbus.paths import StatePaths
 from waitbus.secrets import ENCRYPTED_SUFFIX, check_name
 
 SYSTEMD_UNIT = "waitbus.service"
+BRIDGE_UNIT = "waitbus-bridge.service"
 LAUNCHD_LABEL = "io.github.waitbus.waitbus"
 LAUNCHD_PLIST = f"{LAUNCHD_LABEL}.plist"
 # Paths PrivateTmp= replaces with a private mount; only compared against, never written.
@@ -53,11 +54,25 @@ def command_scripts(command: list[str]) -> tuple[Path, ...]:
 
 def systemd_unit(unit_dir: Path, paths: StatePaths, command: list[str]) -> Planned:
     """The user service for `paths`, with one credential line per stored secret."""
+    text = _fill(_template("systemd/" + SYSTEMD_UNIT), _systemd_fields(paths, command, ["serve"]))
+    return Planned(unit_dir / SYSTEMD_UNIT, text.encode())
+
+
+def bridge_unit(unit_dir: Path, paths: StatePaths, command: list[str],
+                bridge_args: list[str]) -> Planned:
+    """The user service running `waitbus bridge nats BRIDGE_ARGS` beside the daemon's."""
+    fields = _systemd_fields(paths, command, ["bridge", "nats", *bridge_args])
+    text = _fill(_template("systemd/" + BRIDGE_UNIT), fields)
+    return Planned(unit_dir / BRIDGE_UNIT, text.encode())
+
+
+def _systemd_fields(paths: StatePaths, command: list[str], args: list[str]) -> dict[str, str]:
+    """The template fields of a unit running `command --state-dir STATE ARGS`."""
     state = _safe_path(paths.root)
     in_tmp = any(state.is_relative_to(t) for t in SHARED_TMP)
-    fields = {
+    return {
         "EXEC_START": " ".join(_systemd_quote(a) for a in
-                               [*command, "--state-dir", str(state), "serve"]),
+                               [*command, "--state-dir", str(state), *args]),
         "STATE_DIR": str(state),
         # A private /tmp would hide a state directory under /tmp from every client.
         "PRIVATE_TMP": "PrivateTmp=no" if in_tmp else "PrivateTmp=yes",
@@ -65,8 +80,6 @@ def systemd_unit(unit_dir: Path, paths: StatePaths, command: list[str]) -> Plann
                                       else "MemoryDenyWriteExecute=yes"),
         "CREDENTIALS": "\n".join(credential_lines(paths)),
     }
-    text = _fill(_template("systemd/" + SYSTEMD_UNIT), fields)
-    return Planned(unit_dir / SYSTEMD_UNIT, text.encode())
 
 
 def launchd_plist(agent_dir: Path, paths: StatePaths, command: list[str]) -> Planned:

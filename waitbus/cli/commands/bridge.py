@@ -73,9 +73,12 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(msg)
 
     def ready(bridge: Bridge) -> None:
+        from waitbus.install.notify import notify_ready
+
         s = bridge.settings
         print(f"waitbus: bridge connected to {bridge.public_url} as host {s.host} "
               f"(stream {s.stream})", flush=True)
+        notify_ready()
 
     try:
         asyncio.run(Bridge(settings).serve(on_ready=ready))

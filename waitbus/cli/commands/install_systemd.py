@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from waitbus.cli import installing
-from waitbus.install.units import SYSTEMD_UNIT, Planned
+from waitbus.install.units import Planned
 from waitbus.paths import StatePaths
 
 
@@ -16,6 +16,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                        "writes nothing) when verification fails.")
     installing.add_install_flags(p, dir_help="where to write the unit "
                                  "(default: $XDG_CONFIG_HOME/systemd/user)")
+    p.add_argument("--bridge", metavar="URL",
+                   help="also install waitbus-bridge.service running `waitbus bridge nats "
+                   "--url URL` (credentials from the nats-creds or nats-nkey secret; "
+                   "docs/TEAM.md)")
+    p.add_argument("--bridge-arg", action="append", default=[], metavar="ARG",
+                   help="one more argument for the bridge, e.g. --bridge-arg=--agents "
+                   "(repeatable)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -23,7 +30,19 @@ def run(args: argparse.Namespace) -> int:
 
     def plan(paths: StatePaths, command: list[str]) -> list[Planned]:
         unit_dir = args.unit_dir or units.default_systemd_dir()
-        return [units.systemd_unit(unit_dir, paths, command)]
+        planned = [units.systemd_unit(unit_dir, paths, command)]
+        if args.bridge:
+            planned.append(units.bridge_unit(unit_dir, paths, command,
+                                             ["--url", args.bridge, *args.bridge_arg]))
+        return planned
 
-    return installing.install(args, plan, "systemd",
-                              lambda _planned: service.systemd_enable(SYSTEMD_UNIT))
+    def activate(planned: list[Planned]) -> None:
+        for item in planned:
+            service.systemd_enable(item.path.name)
+
+    if args.bridge_arg and not args.bridge:
+        from waitbus.errors import UsageError
+
+        msg = "--bridge-arg needs --bridge URL"
+        raise UsageError(msg)
+    return installing.install(args, plan, "systemd", activate)

@@ -13,8 +13,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from waitbus.install import service
-    from waitbus.install.units import SYSTEMD_UNIT
+    from pathlib import Path
 
-    return installing.uninstall(args, "systemd",
-                                lambda _recorded: service.systemd_disable(SYSTEMD_UNIT))
+    from waitbus.install import service
+    from waitbus.install.units import BRIDGE_UNIT, SYSTEMD_UNIT
+
+    def deactivate(recorded: list[Path]) -> None:
+        names = {path.name for path in recorded}
+        # The bridge first: it depends on the daemon's unit.
+        for unit in (BRIDGE_UNIT, SYSTEMD_UNIT):
+            if unit in names or unit == SYSTEMD_UNIT:
+                service.systemd_disable(unit)
+
+    return installing.uninstall(args, "systemd", deactivate)
