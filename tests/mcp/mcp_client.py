@@ -33,14 +33,19 @@ class Client:
         self.updates = updates
 
     async def call(self, name: str, live: anyio.Event | None = None,
+                   notes: list[tuple[float, str]] | None = None,
                    **arguments: Any) -> types.CallToolResult:
-        """Call a tool; `live` is set on its first progress report (a wait is subscribed)."""
+        """Call a tool; `live` is set on its first progress report (a wait is subscribed), and
+        `notes` collects every report's value and message."""
         async def on_progress(progress: float, total: float | None, message: str | None) -> None:
-            assert live is not None
-            live.set()
+            if live is not None:
+                live.set()
+            if notes is not None:
+                notes.append((progress, message or ""))
 
+        asks = live is not None or notes is not None
         result = await self.session.call_tool(
-            name, arguments, progress_callback=on_progress if live else None)
+            name, arguments, progress_callback=on_progress if asks else None)
         assert isinstance(result, types.CallToolResult)
         return result
 

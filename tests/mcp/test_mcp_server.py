@@ -8,6 +8,7 @@ from pathlib import Path
 
 import anyio
 import mcp_types as types
+import pytest
 from mcp.client.subscriptions import listen
 from mcp.shared.subscriptions import ResourceUpdated
 
@@ -52,7 +53,11 @@ def test_tools_list_with_input_and_output_schemas_and_annotations(
         assert "timed_out" in event["properties"]["conclusion"]["enum"]
         assert "nanoseconds" in event["properties"]["received_at_ns"]["description"]
         assert event["properties"]["cursor"]["type"] == "string"
-        assert tools["wait"].input_schema["properties"]["timeout_s"]["maximum"] == 270
+        timeout = tools["wait"].input_schema["properties"]["timeout_s"]
+        assert timeout["default"] == 45
+        assert timeout["maximum"] == 86400
+        assert "pending" in (tools["wait"].description or "")
+        assert "pending" in (client.session.instructions or "")
         assert {"match", "source", "all_of", "any_of", "sha"} <= set(
             tools["wait"].input_schema["properties"])
 
@@ -91,7 +96,7 @@ def test_wait_timeout_returns_a_cursor_that_resumes_without_gaps(
         daemon: DaemonProcess, state_dir: Path) -> None:
     async def body(client: Client) -> None:
         first = await client.data("wait", source="ci", timeout_s=0.2)
-        assert first["outcome"] == "timed_out"
+        assert first["outcome"] == "pending"
         assert first["events"] == []
         cursor = first["cursor"]
         assert isinstance(cursor, str)
@@ -104,12 +109,45 @@ def test_wait_timeout_returns_a_cursor_that_resumes_without_gaps(
     run(state_dir, body)
 
 
+def test_a_quiet_wait_reports_progress_every_12_s_then_returns_pending(
+        daemon: DaemonProcess, state_dir: Path) -> None:
+    async def body(client: Client) -> None:
+        notes: list[tuple[float, str]] = []
+        result = await client.call("wait", notes=notes, source="nothing", timeout_s=13)
+        data = result.structured_content
+        assert isinstance(data, dict)
+        assert data["outcome"] == "pending"
+        values = [value for value, _ in notes]
+        assert values == sorted(set(values)), "progress values must rise"
+        messages = [message for _, message in notes]
+        assert messages[0].startswith("live: waiting for events after cursor")
+        assert len(messages) == 2
+        assert messages[1].startswith("still waiting after 1")
+
+    run(state_dir, body)
+
+
+@pytest.mark.parametrize("modern", [False, True], ids=["2025-11-25", "2026-07-28"])
+def test_wait_without_the_tasks_extension_answers_in_the_call_on_either_protocol(
+        daemon: DaemonProcess, state_dir: Path, modern: bool) -> None:
+    async def body(client: Client) -> None:
+        assert client.session.protocol_version == ("2026-07-28" if modern else "2025-11-25")
+        pending = await client.data("wait", source="ci", timeout_s=0.2)
+        assert pending["outcome"] == "pending"
+        emitted = waitbus.emit("ci", "build", conclusion="success", state_dir=state_dir)
+        matched = await client.data("wait", source="ci", since=pending["cursor"])
+        assert matched["outcome"] == "matched"
+        assert [e["cursor"] for e in matched["events"]] == [str(emitted.cursor)]
+
+    run(state_dir, body, modern=modern)
+
+
 def test_wait_over_the_cap_and_bad_arguments_are_tool_errors_that_say_why(
         daemon: DaemonProcess, state_dir: Path) -> None:
     async def body(client: Client) -> None:
-        long = await client.call("wait", source="ci", timeout_s=600)
+        long = await client.call("wait", source="ci", timeout_s=100_000)
         assert long.is_error
-        assert "270" in text_of(long)
+        assert "86400" in text_of(long)
         bad = await client.call("wait", match=["no operator here"])
         assert bad.is_error
         assert "no operator" in text_of(bad)

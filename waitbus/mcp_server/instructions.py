@@ -4,7 +4,8 @@ from __future__ import annotations
 
 INSTRUCTIONS = """\
 waitbus is this workstation's event bus: instead of polling, call `wait` and it returns when a \
-matching event is committed.
+matching event is committed; if it comes back with outcome "pending", call `wait` again with the \
+same arguments and `since` set to the cursor it returned.
 Two lanes share one ordered store: source events (CI runs, pytest, containers, files, alerts) and \
 agent messages (source "agent": type "message" with to/from/body/thread/correlation, and type \
 "status"). `emit` writes only to the agent lane; every other tool is read-only.

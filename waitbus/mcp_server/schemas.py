@@ -9,7 +9,11 @@ from waitbus.wire import SourceState
 
 Schema = dict[str, Any]
 
-MAX_WAIT_S = 270.0
+# A call answers within the strictest common client default (60 s) unless asked to wait longer.
+DEFAULT_WAIT_S = 45.0
+# Run as a task, no client timeout is in play: the wait may last until its event lands.
+TASK_WAIT_S = 3600.0
+MAX_WAIT_S = 86400.0
 MAX_PAGE = 200
 INLINE_PAYLOAD_BYTES = 64 * 1024
 
@@ -78,10 +82,11 @@ WAIT_IN = _obj({
     "any_of": {**SCOPED, "description": "return on the first event meeting any clause; "
                + SCOPED["description"]},
     "timeout_s": {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_WAIT_S,
-                  "default": MAX_WAIT_S,
-                  "description": f"seconds to wait; capped at {MAX_WAIT_S:g} per call because "
-                                 "clients cancel long tool calls; on timeout call again with "
-                                 "since=cursor"},
+                  "default": DEFAULT_WAIT_S,
+                  "description": f"seconds this call waits before it returns outcome pending "
+                                 f"(default {DEFAULT_WAIT_S:g}, under the 60 s most clients "
+                                 f"allow a tool call; {TASK_WAIT_S:g} when run as a task); "
+                                 "then call again with since=cursor"},
     "since": {**CURSOR, "description": "consider events after this cursor (from a previous "
               "result); default: only events committed after this call starts (with sha: "
               "every stored event)"},
@@ -96,9 +101,10 @@ WAIT_IN = _obj({
              "remote of the server's working directory)"},
 })
 WAIT_OUT = _obj({
-    "outcome": {"type": "string", "enum": ["matched", "failed", "timed_out"],
+    "outcome": {"type": "string", "enum": ["matched", "failed", "pending"],
                 "description": "matched; failed = matched an event whose conclusion is failure, "
-                               "cancelled or timed_out; timed_out = nothing matched in time"},
+                               "cancelled or timed_out; pending = nothing matched yet within "
+                               "timeout_s: call wait again with since=cursor"},
     "events": {"type": "array", "items": EVENT, "description": "the events that met the wait"},
     "cursor": {**CURSOR, "description": "resume cursor: pass as since to continue without gaps"},
     "waited_s": {"type": "number", "minimum": 0, "description": "seconds this call waited"},

@@ -24,8 +24,11 @@ from waitbus.errors import WaitbusError
 from waitbus.mcp_server import resources, uris
 from waitbus.mcp_server.fence import fenced
 from waitbus.mcp_server.instructions import INSTRUCTIONS
+from waitbus.mcp_server.progress import Progress
+from waitbus.mcp_server.schemas import TASK_WAIT_S
 from waitbus.mcp_server.state import Bus
-from waitbus.mcp_server.tools import TOOLS
+from waitbus.mcp_server.tasks import EXTENSION, TaskParams, Tasks, UpdateParams
+from waitbus.mcp_server.tools import TOOLS, ToolSpec
 from waitbus.mcp_server.watch import Watcher
 from waitbus.paths import StatePaths
 
@@ -47,6 +50,7 @@ class App:
         self.session: ServerSession | None = None
         # subscriptions/listen streams (protocol 2026-07-28 on); each filters by URI itself.
         self.listeners = listeners
+        self.tasks = Tasks()
         self._watching: asyncio.Task[None] | None = None
 
     def __repr__(self) -> str:
@@ -69,6 +73,7 @@ class App:
         await self.listeners.publish(ResourceUpdated(uri=uri))
 
     async def close(self) -> None:
+        await self.tasks.close()
         if self._watching is not None:
             self._watching.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -90,7 +95,8 @@ async def list_tools(ctx: Context, _params: types.PaginatedRequestParams | None,
         for spec in TOOLS])
 
 
-async def call_tool(ctx: Context, params: types.CallToolRequestParams) -> types.CallToolResult:
+async def call_tool(ctx: Context, params: types.CallToolRequestParams,
+                    ) -> types.CallToolResult | dict[str, Any]:
     spec = _BY_NAME.get(params.name)
     if spec is None:
         return _failed(f"no tool {params.name!r}; the tools are {', '.join(_BY_NAME)}")
@@ -100,12 +106,39 @@ async def call_tool(ctx: Context, params: types.CallToolRequestParams) -> types.
     except jsonschema.ValidationError as exc:
         where = ".".join(str(p) for p in exc.absolute_path) or "arguments"
         return _failed(f"bad {spec.name} arguments: {where}: {exc.message}")
+    app = ctx.lifespan_context
+    if spec.task and app.tasks.negotiated(ctx):
+        args = {"timeout_s": TASK_WAIT_S, **_pinned(app.bus, args)}
+        # The spec carries no progress for a task: its client polls tasks/get instead.
+        return app.tasks.start(_run(spec, app.bus, args, Progress(_unheard)),
+                               timeout_s=float(args["timeout_s"]))
 
-    async def progress(message: str) -> None:
-        await ctx.session.report_progress(1, None, message)
+    async def send(value: float, message: str) -> None:
+        await ctx.session.report_progress(value, None, message)
 
+    progress = Progress(send)
+    if ctx.meta is None or ctx.meta.get("progress_token") is None:
+        return await _run(spec, app.bus, args, progress)
+    async with progress.heartbeat():
+        return await _run(spec, app.bus, args, progress)
+
+
+def _pinned(bus: Bus, args: dict[str, Any]) -> dict[str, Any]:
+    """Start a task's wait at the store's head when it is called, not when it first runs, so an
+    event committed as soon as the client holds the task handle still counts."""
+    if "since" in args or "sha" in args:  # a sha wait replays the whole store by design
+        return args
+    return {**args, "since": str(NOW.start(bus.paths))}
+
+
+async def _unheard(_value: float, _message: str) -> None:
+    return None
+
+
+async def _run(spec: ToolSpec, bus: Bus, args: dict[str, Any],
+               progress: Progress) -> types.CallToolResult:
     try:
-        reply = await spec.run(ctx.lifespan_context.bus, args, progress)
+        reply = await spec.run(bus, args, progress.report)
     except WaitbusError as exc:
         return _failed(str(exc))
     return types.CallToolResult(
@@ -184,11 +217,29 @@ def build(paths: StatePaths, *, reconnect_s: float) -> Server[App]:
 
     server: Server[App] = Server(
         "waitbus", version=importlib.metadata.version("waitbus"), instructions=INSTRUCTIONS,
-        lifespan=lifespan, on_list_tools=list_tools, on_call_tool=call_tool,
+        lifespan=lifespan, on_list_tools=list_tools,
         on_list_resources=list_resources, on_list_resource_templates=list_templates,
         on_read_resource=read_resource, on_subscribe_resource=subscribe,
         on_unsubscribe_resource=unsubscribe, on_subscriptions_listen=on_listen)
+    # Registered by method, not on_call_tool=, since a tool call may answer with a task handle.
+    server.add_request_handler("tools/call", types.CallToolRequestParams, call_tool)
+    server.add_request_handler("tasks/get", TaskParams, _task_get)
+    server.add_request_handler("tasks/cancel", TaskParams, _task_cancel)
+    server.add_request_handler("tasks/update", UpdateParams, _task_update)
+    server.extensions[EXTENSION] = {}
     return server
+
+
+async def _task_get(ctx: Context, params: TaskParams) -> dict[str, Any]:
+    return await ctx.lifespan_context.tasks.get(ctx, params)
+
+
+async def _task_cancel(ctx: Context, params: TaskParams) -> dict[str, Any]:
+    return await ctx.lifespan_context.tasks.cancel(ctx, params)
+
+
+async def _task_update(ctx: Context, params: UpdateParams) -> dict[str, Any]:
+    return await ctx.lifespan_context.tasks.update(ctx, params)
 
 
 async def serve(paths: StatePaths, *, reconnect_s: float) -> None:

@@ -44,6 +44,7 @@ class ToolSpec:
     run: Callable[[Bus, JSONObject, Progress], Awaitable[Reply]]
     read_only: bool = True
     idempotent: bool = True
+    task: bool = False  # runs as an MCP task where the client negotiates the extension
 
 
 async def wait(bus: Bus, args: JSONObject, progress: Progress) -> Reply:
@@ -53,8 +54,7 @@ async def wait(bus: Bus, args: JSONObject, progress: Progress) -> Reply:
         any_of=_strings(args, "any_of"), inbox=_text(args, "inbox"),
         correlation=_text(args, "correlation"), sha=_text(args, "sha"), repo=_text(args, "repo"),
         since=None if since is None else cursor_of(since, "since"),
-        timeout_s=min(float(cast(float, args.get("timeout_s", schemas.MAX_WAIT_S))),
-                      schemas.MAX_WAIT_S))
+        timeout_s=float(cast(float, args.get("timeout_s", schemas.DEFAULT_WAIT_S))))
     started = time.monotonic()
 
     async def announce(cursor: int) -> None:
@@ -67,14 +67,18 @@ async def wait(bus: Bus, args: JSONObject, progress: Progress) -> Reply:
         outcome = await waiting.run(wait, bus.paths, reconnect_s=bus.reconnect_s,
                                     on_live=announce)
     except WaitTimeout as exc:
-        return Reply(f"timed out after {exc.timeout_s:g} s; call again with since {exc.cursor} "
-                     "to resume",
-                     {"outcome": "timed_out", "events": [], "cursor": str(exc.cursor),
-                      "waited_s": round(time.monotonic() - started, 3)})
+        return _pending(exc, started)
     verdict = "failed" if outcome.failed else "matched"
     return Reply(f"{verdict}: {', '.join(summary(e) for e in outcome.events)}",
                  {"outcome": verdict, "events": [event_view(e) for e in outcome.events],
                   "cursor": str(outcome.cursor),
+                  "waited_s": round(time.monotonic() - started, 3)})
+
+
+def _pending(exc: WaitTimeout, started: float) -> Reply:
+    return Reply(f"pending: nothing matched in {exc.timeout_s:g} s; call wait again with the "
+                 f"same arguments and since {exc.cursor}",
+                 {"outcome": "pending", "events": [], "cursor": str(exc.cursor),
                   "waited_s": round(time.monotonic() - started, 3)})
 
 
@@ -184,12 +188,14 @@ def _strings(args: JSONObject, key: str) -> list[str]:
 
 
 TOOLS = (
-    ToolSpec("wait", "Block until events match, then return them. Takes the CLI's clause "
-             "grammar (match, source, all_of, any_of), an agent inbox or correlation id, or a "
-             "commit sha whose GitHub CI must settle. Returns at most after timeout_s (270 s "
-             "cap) with outcome timed_out and a cursor: call again with since=cursor to resume "
-             "without missing anything. Reports progress once it is subscribed.",
-             schemas.WAIT_IN, schemas.WAIT_OUT, wait),
+    ToolSpec("wait", "Block until events match, then return them; if it comes back with "
+             "outcome pending, call wait again with the same arguments and since=cursor. Takes "
+             "the CLI's clause grammar (match, source, all_of, any_of), an agent inbox or "
+             "correlation id, or a commit sha whose GitHub CI must settle. A call returns "
+             "within timeout_s (default 45 s); clients that negotiate the MCP tasks extension "
+             "get a task that completes when the event lands. Reports progress once "
+             "subscribed and every 12 s after.",
+             schemas.WAIT_IN, schemas.WAIT_OUT, wait, task=True),
     ToolSpec("events", "List events oldest first: after `since` page by page (pass next_cursor "
              "back), or the newest ones when `since` is omitted; filter by source and clauses.",
              schemas.EVENTS_IN, schemas.EVENTS_OUT, events),
