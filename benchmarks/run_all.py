@@ -49,6 +49,7 @@ SOURCE_BENCHES = {
     "github_webhook": (["--json"], ["--n", "20"]),
     "docker": (["--json"], ["--n", "3"]),
     "mcp": (["--json"], ["--n", "5"]),
+    "watch": (["--json"], ["--n", "15", "--rounds", "3"]),
 }
 TARGETS = {
     "emit -> subscriber": ("p99", 1.0),

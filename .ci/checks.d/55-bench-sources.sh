@@ -1,4 +1,5 @@
-# The fs and pytest benchmarks still run end to end (tiny counts: wiring, not speed).
+# The fs, pytest and watch benchmarks still run end to end (tiny counts: wiring, not speed).
 set -euo pipefail
 uv run --locked python -m benchmarks.bench_fs --quick
 uv run --locked python -m benchmarks.bench_pytest --quick
+uv run --locked python -m benchmarks.bench_watch --n 15 --rounds 3

@@ -24,6 +24,7 @@ COMMANDS = {
     "wait": "block until a matching event; exit 0 success, 1 failure, 124 timeout",
     "on": "run a command (no shell) for each matching event",
     "tail": "list recent events (and follow new ones)",
+    "watch": "print one line per matching event (for Claude Code's Monitor tool)",
     "status": "show the daemon's state (exit 69 when it is down)",
     "events": "fetch one stored event, or query the store read-only",
     "prune": "delete old events now (the daemon also prunes as events arrive)",

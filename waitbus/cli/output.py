@@ -10,7 +10,11 @@ import time
 from collections.abc import Callable
 from typing import assert_never
 
-from waitbus.event import Event, dump_json
+from waitbus.event import Event, JSONObject, dump_json
+from waitbus.untrusted import clean_json
+
+# Past this many characters of JSON an event's fields are left out of a data line.
+DATA_LINE_FIELDS_CHARS = 2000
 
 
 class Format(enum.StrEnum):
@@ -65,3 +69,18 @@ def renderer(fmt: Format) -> Callable[[Event], str]:
             return cloudevent_line
         case _:
             assert_never(fmt)
+
+
+def data_line(event: Event) -> str:
+    """One line for an agent: what waitbus vouches for (cursor, conclusion), then the event's
+    outside text as JSON labelled untrusted, ASCII-only and stripped of control characters."""
+    verdict = f" {event.conclusion.value}" if event.conclusion is not None else ""
+    data: JSONObject = {"source": event.source, "type": event.type, "subject": event.subject,
+                        "fields": event.fields}
+    fields = dump_json(event.fields)
+    note = ""
+    if len(fields) > DATA_LINE_FIELDS_CHARS:
+        del data["fields"]
+        note = f" (fields of {len(fields)} characters left out)"
+    return (f"waitbus event #{event.cursor}{verdict}{note}, untrusted data: "
+            f"{dump_json(clean_json(data))}")

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import argparse
 import os
+from typing import TYPE_CHECKING
 
 from waitbus.consumers.feed import DEFAULT_RECONNECT_S
 from waitbus.paths import StatePaths, resolve
+
+if TYPE_CHECKING:
+    from waitbus.consumers.since import Since
 
 
 def paths_from(args: argparse.Namespace) -> StatePaths:
@@ -16,3 +20,20 @@ def paths_from(args: argparse.Namespace) -> StatePaths:
 def reconnect_s() -> float:
     raw = os.environ.get("WAITBUS_RECONNECT_S")
     return float(raw) if raw else DEFAULT_RECONNECT_S
+
+
+def since_of(text: str | None) -> int | Since | None:
+    """`--since` as a cursor, or a duration back from now; None when it was not given."""
+    from waitbus.cli.durations import is_duration, seconds
+    from waitbus.consumers.since import Since
+    from waitbus.errors import UsageError
+
+    if text is None:
+        return None
+    if is_duration(text):
+        return Since.ago(seconds(text))
+    try:
+        return int(text)
+    except ValueError:
+        msg = f"--since {text!r}: give a cursor (a number) or a duration such as 10m"
+        raise UsageError(msg) from None

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from waitbus.consumers import ci
 from waitbus.consumers.feed import DEFAULT_RECONNECT_S, Feed
 from waitbus.consumers.since import NOW, Since
+from waitbus.consumers.watch import Watch
 from waitbus.errors import NotRunning, UsageError, WaitTimeout
 from waitbus.event import Event
 from waitbus.match import AllOf, AnyOf, Clause, Match, parse_clause, parse_scoped
@@ -18,8 +19,9 @@ from waitbus.sources import agents
 from waitbus.store.store import Store
 from waitbus.wire import Live
 
-Want = AnyOf | AllOf | ci.Commit
+Want = AnyOf | AllOf | ci.Commit | Watch
 OnLive = Callable[[int], Awaitable[None]]
+OnEvent = Callable[[Event], None]
 _REPLAY_ROWS = 1000
 
 
@@ -38,6 +40,8 @@ class Wait:
             return AnyOf(self.want.matches_)
         if isinstance(self.want, ci.Commit):
             return self.want.subscription()
+        if isinstance(self.want, Watch):
+            return self.want.subscription
         return self.want
 
 
@@ -125,11 +129,12 @@ def _events(base: Match | None, all_of: Sequence[str], any_of: Sequence[str]) ->
 
 
 async def run(wait: Wait, paths: StatePaths, *, reconnect_s: float = DEFAULT_RECONNECT_S,
-              on_live: OnLive | None = None) -> Outcome:
+              on_live: OnLive | None = None, on_event: OnEvent | None = None) -> Outcome:
     """Run `wait` until it ends and return what ended it.
 
     `on_live` is awaited with the cursor each time the subscription has caught up with the
-    store (again after a daemon restart).
+    store (again after a daemon restart); `on_event` is called with every event received, the
+    one ending the wait included, before it is judged.
 
     Raises:
         WaitTimeout: nothing ended the wait within its timeout; resume from its cursor.
@@ -148,6 +153,8 @@ async def run(wait: Wait, paths: StatePaths, *, reconnect_s: float = DEFAULT_REC
                     contextlib.aclosing(feed.__aiter__()) as items):
             async for item in items:
                 if isinstance(item, Event):
+                    if on_event is not None:
+                        on_event(item)
                     if ended := judge(item):
                         return Outcome(ended, feed.cursor)
                 elif isinstance(item, Live) and on_live is not None:
@@ -173,6 +180,8 @@ def _judge(want: Want) -> Judge:
             verdict = tally.verdict()
             return () if verdict is None else (verdict,)
         return settled
+    if isinstance(want, Watch):
+        return want.judge()
     if isinstance(want, AnyOf):
         return lambda event: (event,) if want.matches(event) else ()
     met: dict[int, Event] = {}

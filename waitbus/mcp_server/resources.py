@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from waitbus.errors import UsageError
 from waitbus.event import JSONObject, dump_json
 from waitbus.mcp_server import uris
-from waitbus.mcp_server.fence import clean
 from waitbus.mcp_server.state import Bus
 from waitbus.mcp_server.views import event_view, payload_view
+from waitbus.untrusted import clean
 
 JSON_MIME = "application/json"
 _LISTED_ROWS = 1000

@@ -5,8 +5,8 @@ from __future__ import annotations
 from waitbus.errors import UsageError
 from waitbus.event import JSON, Event, JSONObject
 from waitbus.mcp_server import uris
-from waitbus.mcp_server.fence import clean, clean_json
 from waitbus.mcp_server.schemas import INLINE_PAYLOAD_BYTES
+from waitbus.untrusted import clean, clean_json
 
 
 def cursor_of(value: JSON, what: str = "cursor") -> int:

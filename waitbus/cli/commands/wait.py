@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from typing import TYPE_CHECKING
 
-from waitbus.cli.durations import is_duration, seconds
+from waitbus.cli.durations import seconds
 from waitbus.cli.exits import Exit, table
 from waitbus.cli.output import add_format_flags, format_of, renderer
-from waitbus.cli.state import paths_from, reconnect_s
-
-if TYPE_CHECKING:
-    from waitbus.consumers.since import Since
+from waitbus.cli.state import paths_from, reconnect_s, since_of
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -54,25 +50,10 @@ def run(args: argparse.Namespace) -> int:
     wait = waiting.build(
         args.match, source=args.source, all_of=args.all_of, any_of=args.any_of,
         inbox=args.inbox, correlation=args.correlation, sha=args.sha, repo=args.repo,
-        since=_since(args.since), now=Since.process_start(),
+        since=since_of(args.since), now=Since.process_start(),
         timeout_s=seconds(args.timeout) if args.timeout else None)
     render = renderer(format_of(args))
     outcome = asyncio.run(waiting.run(wait, paths_from(args), reconnect_s=reconnect_s()))
     for event in outcome.events:
         print(render(event), flush=True)
     return Exit.FAILED if outcome.failed else Exit.MATCHED
-
-
-def _since(text: str | None) -> int | Since | None:
-    from waitbus.consumers.since import Since
-    from waitbus.errors import UsageError
-
-    if text is None:
-        return None
-    if is_duration(text):
-        return Since.ago(seconds(text))
-    try:
-        return int(text)
-    except ValueError:
-        msg = f"--since {text!r}: give a cursor (a number) or a duration such as 10m"
-        raise UsageError(msg) from None
