@@ -15,9 +15,9 @@ from waitbus.store.store import Pruned, Store, record_pruned
 
 log = logging.getLogger(__name__)
 # Rows per delete transaction: a few milliseconds of write lock, so emits barely queue.
-BATCH_ROWS = 200
+BATCH_ROWS = 100
 # Pages handed back to the file system per step (256 KiB at the default page size).
-VACUUM_PAGES = 64
+VACUUM_PAGES = 32
 # A size bound prunes down to this share of itself, so one pass is not followed by another
 # on the very next event.
 LOW_WATER = 0.9
@@ -146,6 +146,7 @@ class Pruner:
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
+        self._copy_wal()
         return int(deleted)
 
     def vacuum_step(self) -> int:
@@ -154,7 +155,15 @@ class Pruner:
             # executescript steps the pragma to completion; execute() would free one page.
             db.executescript(f"PRAGMA incremental_vacuum({int(self.vacuum_pages)})")
             (free,) = db.execute("PRAGMA freelist_count").fetchone()
+        self._copy_wal()
         return int(free)
+
+    def _copy_wal(self) -> None:
+        # Copying the WAL here, outside the write lock, keeps the pages this pass writes from
+        # pushing an emitter's commit over the auto-checkpoint threshold (a copy and an fsync
+        # charged to that emit).
+        with self.store.reading() as db:
+            db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
 
     def checkpoint(self) -> None:
         """Copy the WAL into the file, then truncate it if no reader needs it right now."""
