@@ -6,7 +6,6 @@ import argparse
 import os
 from typing import TYPE_CHECKING
 
-from waitbus.consumers.feed import DEFAULT_RECONNECT_S
 from waitbus.paths import StatePaths, resolve
 
 if TYPE_CHECKING:
@@ -18,6 +17,9 @@ def paths_from(args: argparse.Namespace) -> StatePaths:
 
 
 def reconnect_s() -> float:
+    # Imported here: `emit` shares this module and must not load asyncio (through the feed).
+    from waitbus.consumers.feed import DEFAULT_RECONNECT_S
+
     raw = os.environ.get("WAITBUS_RECONNECT_S")
     return float(raw) if raw else DEFAULT_RECONNECT_S
 
