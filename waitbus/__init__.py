@@ -11,7 +11,16 @@ import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from waitbus.api import aemit, asubscribe, await_for, emit, subscribe, wait_for
+    from waitbus.api import (
+        aemit,
+        aemit_many,
+        asubscribe,
+        await_for,
+        emit,
+        emit_many,
+        subscribe,
+        wait_for,
+    )
     from waitbus.consumers.since import Since
     from waitbus.errors import NotRunning, UsageError, WaitbusError, WaitTimeout
     from waitbus.event import Conclusion, Event
@@ -20,9 +29,11 @@ if TYPE_CHECKING:
 # Names load on first use, so `import waitbus.x` (the pytest plugin, the CLI) stays cheap.
 _HOMES = {
     "aemit": "waitbus.api",
+    "aemit_many": "waitbus.api",
     "asubscribe": "waitbus.api",
     "await_for": "waitbus.api",
     "emit": "waitbus.api",
+    "emit_many": "waitbus.api",
     "subscribe": "waitbus.api",
     "wait_for": "waitbus.api",
     "Since": "waitbus.consumers.since",
@@ -47,11 +58,13 @@ __all__ = [
     "WaitTimeout",
     "WaitbusError",
     "aemit",
+    "aemit_many",
     "arequest",
     "arespond",
     "asubscribe",
     "await_for",
     "emit",
+    "emit_many",
     "request",
     "respond",
     "subscribe",

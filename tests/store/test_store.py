@@ -14,6 +14,7 @@ from waitbus.errors import StoreError, UsageError
 from waitbus.event import Conclusion
 from waitbus.paths import resolve
 from waitbus.sources import emitter
+from waitbus.store import doorbell
 from waitbus.store.store import Store
 
 
@@ -172,3 +173,46 @@ def test_bridge_marks_keep_the_export_cursor_and_the_state_apart(state_dir: Path
         store.mark_bridge("nats", state={"connected": True})
         store.mark_bridge("nats", exported=9)
         assert store.bridges() == {"nats": (9, {"connected": True})}
+
+
+def test_append_many_commits_a_burst_in_order_and_rings_once(state_dir: Path) -> None:
+    paths = resolve(state_dir)
+    with Store(paths) as store:
+        bell = doorbell.bind(paths.doorbell)
+        try:
+            stored = store.append_many([emitter.draft("t", "x", fields={"i": i})
+                                        for i in range(50)])
+            assert doorbell.drain(bell) == 1
+        finally:
+            bell.close()
+        assert [new for _event, new in stored] == [True] * 50
+        assert [e.fields["i"] for e in store.read_after(0, limit=100)] == list(range(50))
+        assert [e for e, _new in stored] == store.read_after(0, limit=100)
+
+
+def test_append_many_returns_the_stored_event_for_a_known_or_repeated_id(
+        state_dir: Path) -> None:
+    with Store(resolve(state_dir)) as store:
+        first, _ = store.append(emitter.draft("t", "x", delivery_id="old", fields={"v": 1}))
+        stored = store.append_many([
+            emitter.draft("t", "x", delivery_id="old", fields={"v": 2}),
+            emitter.draft("t", "x", delivery_id="new", fields={"v": 3}),
+            emitter.draft("t", "x", delivery_id="new", fields={"v": 4}),
+        ])
+        assert stored[0] == (first, False)
+        assert stored[1][1] is True
+        assert stored[2] == (stored[1][0], False)
+        assert stored[2][0].fields == {"v": 3}
+        assert store.count() == 2
+
+
+def test_append_many_of_nothing_stores_and_rings_nothing(state_dir: Path) -> None:
+    paths = resolve(state_dir)
+    with Store(paths) as store:
+        bell = doorbell.bind(paths.doorbell)
+        try:
+            assert store.append_many([]) == []
+            assert doorbell.drain(bell) == 0
+        finally:
+            bell.close()
+        assert store.count() == 0

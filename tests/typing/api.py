@@ -45,3 +45,14 @@ def agent_usage() -> None:
 async def async_agent_usage() -> None:
     reply: Event = await waitbus.arequest("*", "anyone?", sender="alice")
     await waitbus.arespond(reply, "me", conclusion="success")
+
+
+def batch_usage() -> None:
+    stored: list[Event] = waitbus.emit_many(
+        [{"source": "ci", "type": "step", "fields": {"n": 1}, "subject": "me/repo"}])
+    del stored
+
+
+async def async_batch_usage() -> None:
+    stored: list[Event] = await waitbus.aemit_many([{"source": "ci", "type": "step"}])
+    del stored

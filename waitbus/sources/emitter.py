@@ -7,12 +7,15 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
+from waitbus.errors import UsageError
 from waitbus.event import JSON, Conclusion, Draft, Event
 from waitbus.paths import StatePaths
 from waitbus.store.store import Store
 
+# The keys of one event given as a JSON object (`emit_many`, `emit --batch`).
+SPEC_KEYS = ("source", "type", "subject", "conclusion", "fields", "payload", "delivery_id")
 # A producer usually emits to one state directory; keep a few open, close the rest.
 _MAX_OPEN_STORES = 4
 _stores: dict[tuple[int, str], Store] = {}
@@ -36,19 +39,59 @@ def draft(source: str, type: str, *, subject: str | None = None,
     )
 
 
+def draft_of(spec: Mapping[str, object]) -> Draft:
+    """Build a draft from a JSON object with the keys of `draft` (an `emit --batch` line)."""
+    unknown = set(spec) - set(SPEC_KEYS)
+    if unknown:
+        msg = (f"unknown key {sorted(unknown)[0]!r}; an event has {', '.join(SPEC_KEYS)} "
+               "(source and type are required)")
+        raise UsageError(msg)
+    source, type_ = spec.get("source"), spec.get("type")
+    if not isinstance(source, str) or not isinstance(type_, str):
+        msg = "an event needs \"source\" and \"type\" as strings"
+        raise UsageError(msg)
+    for key in ("subject", "conclusion", "payload", "delivery_id"):
+        if not isinstance(spec.get(key), str | None):
+            msg = f"{key} must be a string or null, got {type(spec.get(key)).__name__}"
+            raise UsageError(msg)
+    fields = spec.get("fields")
+    if not isinstance(fields, dict | None):
+        msg = f"fields must be a JSON object, got {type(fields).__name__}"
+        raise UsageError(msg)
+    return draft(source, type_, subject=_text(spec, "subject"),
+                 conclusion=_text(spec, "conclusion"), fields=fields,
+                 payload=_text(spec, "payload"), delivery_id=_text(spec, "delivery_id"))
+
+
 def append(paths: StatePaths, item: Draft) -> Event:
     """Commit through this process's cached store (reopened after a fork)."""
-    key = (os.getpid(), str(paths.root))
     with _lock:
-        store = _stores.pop(key, None) or Store(paths)
-        _stores[key] = store  # most recently used last
-        while len(_stores) > _MAX_OPEN_STORES:
-            (pid, _root), old = next(iter(_stores.items()))
-            del _stores[(pid, _root)]
-            if pid == os.getpid():  # a fork's inherited connections belong to the parent
-                old.close()
-        event, _new = store.append(item)
+        event, _new = _store(paths).append(item)
     return event
+
+
+def append_many(paths: StatePaths, items: Sequence[Draft]) -> list[Event]:
+    """Commit every draft in one transaction, ringing once; the events in the same order."""
+    with _lock:
+        stored = _store(paths).append_many(items)
+    return [event for event, _new in stored]
+
+
+def _store(paths: StatePaths) -> Store:
+    key = (os.getpid(), str(paths.root))
+    store = _stores.pop(key, None) or Store(paths)
+    _stores[key] = store  # most recently used last
+    while len(_stores) > _MAX_OPEN_STORES:
+        (pid, _root), old = next(iter(_stores.items()))
+        del _stores[(pid, _root)]
+        if pid == os.getpid():  # a fork's inherited connections belong to the parent
+            old.close()
+    return store
+
+
+def _text(spec: Mapping[str, object], key: str) -> str | None:
+    value = spec.get(key)
+    return value if isinstance(value, str) else None
 
 
 @atexit.register
@@ -67,8 +110,6 @@ def _conclusion(value: Conclusion | str | None) -> Conclusion | None:
     try:
         return Conclusion(value)
     except ValueError:
-        from waitbus.errors import UsageError
-
         choices = ", ".join(c.value for c in Conclusion)
         msg = f"conclusion {value!r} is not one of {choices} (leave it out while not finished)"
         raise UsageError(msg) from None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import fcntl
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Self
@@ -25,6 +25,10 @@ from waitbus.store import schema
 from waitbus.store.doorbell import Doorbell
 
 Row = tuple[Any, ...]
+_INSERT = ("INSERT INTO events (delivery_id, source, type, subject, conclusion, received_at,"
+           " fields, payload, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+           " ON CONFLICT(delivery_id) DO NOTHING")
+_INSERT_RETURNING = _INSERT + " RETURNING cursor"
 
 
 class Store:
@@ -82,9 +86,7 @@ class Store:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 row = self._db.execute(
-                    "INSERT INTO events (delivery_id, source, type, subject, conclusion,"
-                    " received_at, fields, payload, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                    " ON CONFLICT(delivery_id) DO NOTHING RETURNING cursor",
+                    _INSERT_RETURNING,
                     (draft.delivery_id, draft.source, draft.type, draft.subject, conclusion,
                      draft.received_at, fields, draft.payload, origin),
                 ).fetchone()
@@ -101,6 +103,58 @@ class Store:
         event = Event(row[0], draft.delivery_id, draft.source, draft.type, draft.subject,
                       draft.conclusion, draft.received_at, draft.fields, origin=draft.origin)
         return event, True
+
+    def append_many(self, drafts: Sequence[Draft], *,
+                    ring: bool = True) -> list[tuple[Event, bool]]:
+        """Commit every draft in one transaction and ring once; return (event, new) for each.
+
+        The same rules as `append` hold per draft, in order: a delivery_id already stored, or
+        given earlier in the same batch, is no new row and returns the stored event.
+        """
+        if not drafts:
+            return []
+        rows = [(d.delivery_id, d.source, d.type, d.subject,
+                 None if d.conclusion is None else str(d.conclusion), d.received_at,
+                 dump_json(d.fields), d.payload, None if d.origin == LOCAL else d.origin)
+                for d in drafts]
+        with _translated(self.paths), self._write_lock():
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                # Holding the write lock, every row above this cursor is one of ours.
+                (before,) = self._db.execute(
+                    "SELECT coalesce(max(cursor), 0) FROM events").fetchone()
+                self._db.executemany(_INSERT, rows)
+                added = dict(self._db.execute(
+                    "SELECT delivery_id, cursor FROM events WHERE cursor > ?", (before,)))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        if added and ring:
+            self._doorbell.ring()
+        return self._stored(drafts, added)
+
+    def _stored(self, drafts: Sequence[Draft],
+                added: dict[str, int]) -> list[tuple[Event, bool]]:
+        out: list[tuple[Event, bool]] = []
+        seen: dict[str, Event] = {}
+        for d in drafts:
+            known = seen.get(d.delivery_id)
+            if known is not None:
+                out.append((known, False))
+                continue
+            cursor = added.get(d.delivery_id)
+            if cursor is None:
+                existing = self.get_by_delivery(d.delivery_id)
+                assert existing is not None
+                seen[d.delivery_id] = existing
+                out.append((existing, False))
+                continue
+            event = Event(cursor, d.delivery_id, d.source, d.type, d.subject, d.conclusion,
+                          d.received_at, d.fields, origin=d.origin)
+            seen[d.delivery_id] = event
+            out.append((event, True))
+        return out
 
     def read_after(self, cursor: int, *, limit: int = 1000, payload: bool = False) -> list[Event]:
         """Events with a cursor above `cursor`, oldest first, at most `limit`."""

@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Iterator
 
 from waitbus.cli.output import json_line, line
 from waitbus.cli.state import paths_from
@@ -28,6 +29,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    '--field branch=\'"main"\' (repeatable)')
     p.add_argument("--payload", metavar="@FILE|-", help="raw payload from a file or stdin")
     p.add_argument("--json", action="store_true", help="print the stored event as JSON")
+    p.add_argument("--batch", action="store_true",
+                   help="read events from stdin, one JSON object per line with the keys "
+                   "source, type, subject, conclusion, fields, payload, delivery_id; the lines "
+                   "available at once are committed in one transaction")
     agent = p.add_argument_group(
         "agent messages", "any of these makes the event an agent message (source agent, "
         "type message)")
@@ -46,6 +51,8 @@ def run(args: argparse.Namespace) -> int:
     from waitbus.sources import emitter
 
     paths = paths_from(args).ensure()
+    if args.batch:
+        return _run_batch(args, paths)
     if _is_message(args):
         item = _message(args, paths)
     else:
@@ -61,6 +68,76 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+# Lines committed in one transaction at most, when more are waiting on stdin.
+BATCH_MAX_LINES = 10_000
+
+
+def _run_batch(args: argparse.Namespace, paths: StatePaths) -> int:
+    from waitbus.sources import emitter
+
+    given = [f"--{name.replace('_', '-')}" for name in (*_EVENT_FLAGS, *_AGENT_FLAGS)
+             if getattr(args, name) not in (None, [])]
+    if given:
+        msg = f"--batch reads whole events from stdin; drop {', '.join(given)}"
+        raise UsageError(msg)
+    number = 0
+    for chunk in _line_chunks(sys.stdin.fileno(), BATCH_MAX_LINES):
+        drafts = []
+        for text in chunk:
+            number += 1
+            try:
+                drafts.append(emitter.draft_of(_object(text)))
+            except UsageError as exc:
+                stored = emitter.append_many(paths, drafts)
+                _print(args, stored)
+                msg = (f"stdin line {number}: {exc}; every line before it is stored, it and "
+                       "the lines after it are not")
+                raise UsageError(msg) from None
+        _print(args, emitter.append_many(paths, drafts))
+    return 0
+
+
+def _print(args: argparse.Namespace, events: list[Event]) -> None:
+    sys.stdout.writelines((json_line(e) if args.json else line(e)) + "\n" for e in events)
+    sys.stdout.flush()
+
+
+def _object(text: bytes) -> dict[str, JSON]:
+    from waitbus.event import load_json_object
+
+    try:
+        decoded = text.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        msg = f"not UTF-8 ({exc})"
+        raise UsageError(msg) from None
+    return load_json_object(decoded, "the line")
+
+
+def _line_chunks(fd: int, max_lines: int) -> Iterator[list[bytes]]:
+    """Non-empty lines from `fd`, grouped by what arrived together (at most `max_lines`)."""
+    import select
+
+    pending = b""
+    while True:
+        data = os.read(fd, 1 << 16)
+        chunk: list[bytes] = []
+        while data:
+            pending += data
+            *lines, pending = pending.split(b"\n")
+            chunk += [text for text in lines if text.strip()]
+            if len(chunk) >= max_lines or not select.select([fd], [], [], 0)[0]:
+                break
+            data = os.read(fd, 1 << 16)
+        if not data and pending.strip():
+            chunk.append(pending)
+            pending = b""
+        if chunk:
+            yield chunk
+        if not data:
+            return
+
+
+_EVENT_FLAGS = ("source", "type", "delivery_id", "subject", "conclusion", "field", "payload")
 _AGENT_FLAGS = ("to", "sender", "body", "thread", "correlation", "reply_to")
 
 
