@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
-import logging
 import os
 import sys
 from collections.abc import Sequence
 from types import ModuleType
 
 from waitbus.cli.exits import Exit, table
+from waitbus.cli.parser import Parser, RawDescriptionHelpFormatter
 from waitbus.errors import NotRunning, Pruned, StoreError, UsageError, WaitbusError, WaitTimeout
 
 # Each command is a module with register(subparsers) and run(args) -> int. Only the module of
@@ -43,31 +43,37 @@ COMMANDS = {
 }
 
 
-def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
-    """The parser, with full arguments for `selected` (every command when it is None)."""
-    parser = argparse.ArgumentParser(
+def build_parser(selected: str | Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser, with full arguments for the `selected` commands (all when it is None).
+
+    With a command selected, the others are left out: building a parser per command costs
+    more of a short command's start-up than its own work. Without one, the others get a bare
+    entry each, for `waitbus --help`.
+    """
+    chosen = [selected] if isinstance(selected, str) else selected
+    parser = Parser(
         prog="waitbus",
         description="A workstation-local event bus: wait on events instead of polling.",
         epilog=table() + "\n\nstart here: `waitbus demo`, then `waitbus serve` and "
         "`waitbus wait --help`",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=RawDescriptionHelpFormatter,
     )
     parser.add_argument("--state-dir", help="state directory (default: $WAITBUS_STATE_DIR, "
                         "else $XDG_STATE_HOME/waitbus, else ~/.local/state/waitbus)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, summary in COMMANDS.items():
-        if selected is None or name == selected:
+        if chosen is None or name in chosen:
             _module(name).register(sub)
-        else:
+        elif not any(chosen):
             sub.add_parser(name, help=summary)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
-    named = [word for word in words if word in COMMANDS]
-    parser = build_parser(named[0] if named else "")
+    # Every word that names a command gets its full parser: `--state-dir wait emit` is emit.
+    parser = build_parser([word for word in words if word in COMMANDS] or "")
     # Everything after the first `--` is a command line for `waitbus on`, never parsed here.
     tail: list[str] | None = None
     if "--" in words:
@@ -78,10 +84,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # argparse exits 2 on usage errors and 0 for --help
         return int(exc.code or 0)
     args.after_dashes = tail
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="waitbus: %(message)s", stream=sys.stderr)
+    command = _module(args.command)
+    if getattr(command, "LOGS", True):
+        import logging
+
+        logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                            format="waitbus: %(message)s", stream=sys.stderr)
     try:
-        return int(_module(args.command.replace("-", "_")).run(args))
+        return int(command.run(args))
     except KeyboardInterrupt:
         return Exit.INTERRUPTED
     except WaitbusError as exc:
@@ -96,7 +106,9 @@ def entry() -> None:
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(BrokenPipeError, ValueError):
             stream.flush()
-    logging.shutdown()
+    logging = sys.modules.get("logging")
+    if logging is not None:
+        logging.shutdown()
     os._exit(code)
 
 

@@ -14,6 +14,9 @@ from waitbus.errors import UsageError
 from waitbus.event import JSON, Conclusion, Draft, Event
 from waitbus.paths import StatePaths
 
+# Nothing emit runs logs, so the CLI leaves logging (and its imports) out of every emit.
+LOGS = False
+
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("emit", help="commit one event and wake the daemon")
