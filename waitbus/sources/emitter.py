@@ -6,7 +6,6 @@ import atexit
 import os
 import threading
 import time
-import uuid
 from collections.abc import Mapping, Sequence
 
 from waitbus.errors import UsageError
@@ -30,13 +29,22 @@ def draft(source: str, type: str, *, subject: str | None = None,
     return Draft(
         source=source,
         type=type,
-        delivery_id=delivery_id if delivery_id is not None else uuid.uuid4().hex,
+        delivery_id=delivery_id if delivery_id is not None else new_delivery_id(),
         received_at=received_at if received_at is not None else time.time_ns(),
         subject=subject,
         conclusion=_conclusion(conclusion),
         fields=dict(fields or {}),
         payload=payload,
     )
+
+
+def new_delivery_id() -> str:
+    """32 hex digits: Unix milliseconds (48 bits), then 80 random bits.
+
+    Unique like a random UUID, but in time order (the layout of a UUIDv7), so the store's
+    unique index on delivery_id grows at its end instead of splitting pages all over.
+    """
+    return f"{time.time_ns() // 1_000_000:012x}{os.urandom(10).hex()}"
 
 
 def draft_of(spec: Mapping[str, object]) -> Draft:
