@@ -7,9 +7,13 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TypeAlias, cast
 
 from waitbus.errors import UsageError
+
+# typing is left out at run time: every `waitbus emit` pays for each module it imports.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import TypeAlias
 
 JSON: TypeAlias = None | bool | int | float | str | list["JSON"] | dict[str, "JSON"]
 JSONObject: TypeAlias = dict[str, JSON]
@@ -162,7 +166,7 @@ def load_json_object(text: str | bytes, what: str) -> JSONObject:
     if not isinstance(value, dict):
         msg = f"{what} must be a JSON object, got {type(value).__name__}"
         raise UsageError(msg)
-    return cast(JSONObject, value)
+    return value
 
 
 def _refuse_constant(name: str) -> float:

@@ -8,7 +8,6 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Self
 
 from waitbus.errors import StoreError
 from waitbus.event import (
@@ -24,7 +23,12 @@ from waitbus.paths import StatePaths
 from waitbus.store import schema
 from waitbus.store.doorbell import Doorbell
 
-Row = tuple[Any, ...]
+# typing is left out at run time: every `waitbus emit` pays for each module it imports.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Self
+
+    Row = tuple[Any, ...]
 _INSERT = ("INSERT INTO events (delivery_id, source, type, subject, conclusion, received_at,"
            " fields, payload, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
            " ON CONFLICT(delivery_id) DO NOTHING")
