@@ -8,7 +8,6 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from typing import assert_never
 
 from waitbus.event import Event, JSONObject, dump_json
 from waitbus.untrusted import clean_json
@@ -60,6 +59,8 @@ def format_of(args: argparse.Namespace) -> Format:
 
 
 def renderer(fmt: Format) -> Callable[[Event], str]:
+    from typing import assert_never  # here, not above: emit's start-up does without typing
+
     match fmt:
         case Format.TEXT:
             return line
