@@ -14,11 +14,11 @@ from waitbus.errors import NotRunning, UsageError, WaitTimeout
 from waitbus.event import JSON, Event, JSONObject
 from waitbus.match import Match
 from waitbus.mcp_server import schemas, uris
-from waitbus.mcp_server.fence import clean
 from waitbus.mcp_server.schemas import Schema
 from waitbus.mcp_server.state import Bus
 from waitbus.mcp_server.views import cursor_of, event_view, payload_view, summary
 from waitbus.sources import agents, emitter
+from waitbus.untrusted import clean
 from waitbus.wire import StatusInfo
 
 log = logging.getLogger(__name__)
