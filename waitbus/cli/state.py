@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import os
-from typing import TYPE_CHECKING
 
 from waitbus.paths import StatePaths, resolve
 
+# Not typing.TYPE_CHECKING: `emit` shares this module, and its start-up does without typing.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from waitbus.consumers.since import Since
 
