@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,11 @@ def test_help_lists_the_exit_code_table(capsys: pytest.CaptureFixture[str]) -> N
     out = capsys.readouterr().out
     for code in ("0", "1", "2", "69", "124", "130"):
         assert f"  {code:>3}  " in out
+
+
+def test_version_prints_the_installed_version(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out == f"waitbus {metadata.version('waitbus')}\n"
 
 
 def test_unknown_flag_is_usage_error(capsys: pytest.CaptureFixture[str]) -> None:

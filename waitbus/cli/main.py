@@ -61,6 +61,7 @@ def build_parser(selected: str | Sequence[str] | None = None) -> argparse.Argume
     parser.add_argument("--state-dir", help="state directory (default: $WAITBUS_STATE_DIR, "
                         "else $XDG_STATE_HOME/waitbus, else ~/.local/state/waitbus)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    parser.add_argument("--version", action=_Version, help="print the installed version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, summary in COMMANDS.items():
         if chosen is None or name in chosen:
@@ -110,6 +111,24 @@ def entry() -> None:
     if logging is not None:
         logging.shutdown()
     os._exit(code)
+
+
+class _Version(argparse.Action):
+    """`--version`: the installed distribution's version, looked up only when asked."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, help=str(kwargs.get("help", "")))
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option_string: str | None = None) -> None:
+        from importlib import metadata
+
+        try:
+            version = metadata.version("waitbus")
+        except metadata.PackageNotFoundError:
+            version = "unknown (not installed; running from a source tree)"
+        print(f"waitbus {version}")
+        parser.exit(0)
 
 
 def _exit_for(exc: WaitbusError) -> int:
