@@ -50,6 +50,7 @@ SOURCE_BENCHES = {
     "docker": (["--json"], ["--n", "3"]),
     "mcp": (["--json"], ["--n", "5"]),
     "watch": (["--json"], ["--n", "15", "--rounds", "3"]),
+    "bridge": (["--json"], ["--quick"]),
 }
 TARGETS = {
     "emit -> subscriber": ("p99", 1.0),

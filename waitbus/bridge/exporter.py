@@ -14,7 +14,7 @@ from nats.js import JetStreamContext
 from waitbus import cloudevents
 from waitbus.bridge import subjects
 from waitbus.bridge.config import Settings
-from waitbus.consumers.feed import Feed
+from waitbus.consumers.feed import Feed, Item
 from waitbus.errors import NotRunning
 from waitbus.event import Event
 from waitbus.match import EVERYTHING
@@ -22,6 +22,9 @@ from waitbus.store.store import Store
 
 log = logging.getLogger(__name__)
 NAME = "nats"
+# Acknowledged publishes between two commits of the export cursor: a crash re-publishes at most
+# this many events (the duplicate window drops them), and the cursor costs one commit per batch.
+MARK_EVERY = 64
 _MSG_ID = "Nats-Msg-Id"
 _RETRY_FIRST_S = 0.05
 _RETRY_MAX_S = 2.0
@@ -58,19 +61,44 @@ class Exporter:
         delay = _RETRY_FIRST_S
         while True:
             exported = self.store.bridges().get(NAME, (0, {}))[0]
+            # Events that retention deleted before they were exported are gone; the feed logs
+            # the gap and goes on.
             feed = Feed(self.settings.paths, EVERYTHING, cursor=exported, payload=True,
-                        reconnect_s=60.0)
+                        reconnect_s=60.0, accept_pruned=True)
             try:
-                async for event in feed.events():
-                    if self.settings.exports(event):
-                        await self._publish(event)
-                    self.store.mark_bridge(NAME, exported=event.cursor)
-                    self.on_exported(event.cursor)
+                async for batch in feed.batches():
+                    await self._export(batch)
                     delay = _RETRY_FIRST_S
             except NotRunning as exc:
                 log.warning("%s; exporting resumes when it is back", exc)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, _RETRY_MAX_S)
+
+    async def _export(self, batch: list[Item]) -> None:
+        """Publish the wanted events of one read from the daemon, then commit the cursor.
+
+        The cursor is committed after at most MARK_EVERY acknowledged publishes and at the end
+        of the batch (skipped events move it too), never before the events it covers were
+        acknowledged.
+        """
+        unmarked = None
+        published = 0
+        for item in batch:
+            if not isinstance(item, Event):
+                continue
+            if self.settings.exports(item):
+                await self._publish(item)
+                published += 1
+            unmarked = item.cursor
+            if published >= MARK_EVERY:
+                self._mark(unmarked)
+                unmarked, published = None, 0
+        if unmarked is not None:
+            self._mark(unmarked)
+
+    def _mark(self, cursor: int) -> None:
+        self.store.mark_bridge(NAME, exported=cursor)
+        self.on_exported(cursor)
 
     async def _publish(self, event: Event) -> None:
         subject = subjects.of(self.settings.host, event.source, event.type)

@@ -268,15 +268,14 @@ class Store:
     def mark_bridge(self, name: str, *, exported: int | None = None,
                     state: JSONObject | None = None) -> None:
         """Record a bridge's export cursor (the newest its peer acknowledged) and/or its state."""
+        text = None if state is None else dump_json(state)
         with _translated(self.paths), self._write_lock():
-            self._db.execute("INSERT INTO bridges (name) VALUES (?) ON CONFLICT DO NOTHING",
-                             (name,))
-            if exported is not None:
-                self._db.execute("UPDATE bridges SET exported = ? WHERE name = ?",
-                                 (exported, name))
-            if state is not None:
-                self._db.execute("UPDATE bridges SET state = ? WHERE name = ?",
-                                 (dump_json(state), name))
+            # One statement, so one commit: the exporter records its cursor after every ack.
+            self._db.execute(
+                "INSERT INTO bridges (name, exported, state) VALUES (?, coalesce(?, 0),"
+                " coalesce(?, '{}')) ON CONFLICT(name) DO UPDATE SET"
+                " exported = coalesce(?, exported), state = coalesce(?, state)",
+                (name, exported, text, exported, text))
 
     def bridges(self) -> dict[str, tuple[int, JSONObject]]:
         """Every bridge's export cursor and last reported state, by name."""
