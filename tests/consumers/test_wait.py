@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import DaemonProcess
 from waitbus.consumers import ci
 from waitbus.consumers import wait as waiting
 from waitbus.consumers.since import NOW, Since
@@ -96,3 +98,19 @@ def test_a_process_start_lies_before_now() -> None:
     started = Since.process_start().received_ns
     assert started is not None
     assert started <= time.time_ns()
+
+
+def test_a_matched_wait_resumes_right_after_its_event_not_after_the_rest_of_the_read(
+        daemon: DaemonProcess) -> None:
+    """Events read in one batch after the matching one still count for the next wait."""
+    paths = resolve(daemon.state_dir)
+    first, second, third = (emitter.append(paths, emitter.draft("ci", "build"))
+                            for _ in range(3))
+    wait = waiting.build(source="ci", since=0, timeout_s=10)
+    outcome = asyncio.run(waiting.run(wait, paths))
+    assert outcome.events == (first,)
+    assert outcome.cursor == first.cursor
+    again = asyncio.run(waiting.run(waiting.build(source="ci", since=outcome.cursor,
+                                                  timeout_s=10), paths))
+    assert again.events == (second,)
+    assert third.cursor > second.cursor

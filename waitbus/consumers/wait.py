@@ -148,21 +148,26 @@ async def run(wait: Wait, paths: StatePaths, *, reconnect_s: float = DEFAULT_REC
         if ended:
             return Outcome(ended, cursor)
     feed = Feed(paths, wait.subscription, cursor=cursor, reconnect_s=reconnect_s)
+    # The feed's own cursor runs ahead to the end of each read; a wait resumes after the last
+    # item it actually took, so events read with the one that ended it still count next time.
     try:
         async with (asyncio.timeout(wait.timeout_s),
                     contextlib.aclosing(feed.__aiter__()) as items):
             async for item in items:
                 if isinstance(item, Event):
+                    cursor = item.cursor
                     if on_event is not None:
                         on_event(item)
                     if ended := judge(item):
-                        return Outcome(ended, feed.cursor)
-                elif isinstance(item, Live) and on_live is not None:
-                    await on_live(item.cursor)
+                        return Outcome(ended, cursor)
+                elif isinstance(item, Live):
+                    cursor = max(cursor, item.cursor)
+                    if on_live is not None:
+                        await on_live(item.cursor)
     except TimeoutError:
         if feed.connects == 0:  # not a quiet bus: no daemon ever answered
             raise NotRunning(paths.socket, wait.timeout_s or 0.0) from None
-        raise WaitTimeout(wait.timeout_s or 0.0, feed.cursor) from None
+        raise WaitTimeout(wait.timeout_s or 0.0, cursor) from None
     msg = "a feed never ends"
     raise AssertionError(msg)  # pragma: no cover
 
