@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from waitbus import wire
 from waitbus.bus.subscriber import Subscriber
@@ -21,6 +22,8 @@ class Broadcast:
         self.subscribers: set[Subscriber] = set()
         self.batch_rows = batch_rows
         self.fanned_out = 0
+        # Told every batch once it has been offered (the daemon's metrics count it).
+        self.on_batch: Callable[[list[Event]], None] | None = None
 
     def __repr__(self) -> str:
         return f"<Broadcast head={self.head} subscribers={len(self.subscribers)}>"
@@ -47,6 +50,8 @@ class Broadcast:
                 self.head = event.cursor
             total += len(rows)
             self.fanned_out += len(rows)
+            if self.on_batch is not None:
+                self.on_batch(rows)
 
     def _with_payload(self, event: Event) -> Event:
         full = self.store.get(event.cursor, payload=True)

@@ -11,17 +11,20 @@ import os
 import signal
 import socket
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 
 from waitbus import wire
+from waitbus.bus import metrics
 from waitbus.bus.broadcast import Broadcast
+from waitbus.bus.metrics import Metrics
 from waitbus.bus.peercred import peer_uid
 from waitbus.bus.pruning import Pruning
 from waitbus.bus.subscriber import Subscriber
 from waitbus.config import Settings
 from waitbus.errors import ProtocolError, UsageError, WaitbusError
 from waitbus.event import Draft, Event
-from waitbus.sources.base import Source
+from waitbus.sources.base import PageHost, Source
 from waitbus.store import doorbell
 from waitbus.store.store import Store
 from waitbus.wire import SourceInfo, SourceState, StatusInfo, SubscriberInfo
@@ -42,6 +45,8 @@ class Daemon:
         self._lock_fd = -1
         self._broadcast: Broadcast | None = None
         self._pruning: Pruning | None = None
+        self.metrics = Metrics()
+        self._lagged_gone = 0  # lagged counts of subscribers that have disconnected
         self._clients: set[asyncio.Task[None]] = set()
 
     def __repr__(self) -> str:
@@ -67,6 +72,8 @@ class Daemon:
         store = Store(paths)
         self._broadcast = Broadcast(store, batch_rows=self.settings.batch_rows)
         self._pruning = Pruning(Store(paths), self.settings.retention, self._broadcast)
+        self._broadcast.on_batch = lambda rows: self.metrics.on_fanned_out(rows, time.time_ns())
+        self._serve_metrics()
         bell = doorbell.bind(paths.doorbell)
         loop = asyncio.get_running_loop()
         loop.add_reader(bell.fileno(), self._on_ring, bell)
@@ -136,6 +143,37 @@ class Daemon:
                 for s in b.subscribers),
             sources=dict(self.source_state),
             retention=None if self._pruning is None else self._pruning.status())
+
+    def _serve_metrics(self) -> None:
+        broadcast, pruning, paths = self._broadcast, self._pruning, self.settings.paths
+        assert broadcast is not None
+        assert pruning is not None
+        subs = broadcast.subscribers
+        add = self.metrics.add
+        add("waitbus_head_cursor", "gauge", "The newest cursor offered to live subscribers.",
+            lambda: [({}, broadcast.head)])
+        add("waitbus_subscribers", "gauge", "Connected subscribers, live or replaying.",
+            lambda: [({"state": "live"}, sum(s.live for s in subs)),
+                     ({"state": "replaying"}, sum(not s.live for s in subs))])
+        add("waitbus_subscriber_lag_events", "gauge",
+            "Events the furthest-behind subscriber has yet to be offered.",
+            lambda: [({}, max((broadcast.head - s.cursor for s in subs), default=0))])
+        add("waitbus_subscriber_lagged_total", "counter",
+            "Times a subscriber fell behind its queue and went back to replay.",
+            lambda: [({}, self._lagged_gone + sum(s.lagged_count for s in subs))])
+        add("waitbus_store_bytes", "gauge", "Bytes the store's files take on disk.",
+            lambda: [({"file": name}, _file_bytes(paths.store, suffix))
+                     for name, suffix in (("db", ""), ("wal", "-wal"))])
+        add("waitbus_retention_pruned_events_total", "counter",
+            "Events deleted by retention since the daemon started.",
+            lambda: [({}, pruning.pruned_rows)])
+        add("waitbus_retention_pruned_through", "gauge",
+            "Every cursor at or below this has been pruned.", lambda: [({}, pruning.boundary)])
+        for source in self.sources:
+            if isinstance(source, PageHost):
+                source.add_page("/metrics", metrics.CONTENT_TYPE, self.metrics.render)
+                add("waitbus_webhook_rejects_total", "counter",
+                    "Webhook requests refused, by reason.", _by("reason", source.rejects))
 
     def _fan_out(self) -> None:
         assert self._broadcast is not None
@@ -256,6 +294,7 @@ class Daemon:
                 writer.write(wire.encode(wire.ErrorFrame(message)))
         finally:
             broadcast.subscribers.discard(subscriber)
+            self._lagged_gone += subscriber.lagged_count
             for task in (delivery, reading):
                 task.cancel()
             await asyncio.gather(delivery, reading, return_exceptions=True)
@@ -277,6 +316,17 @@ async def _read_request(reader: asyncio.StreamReader,
                 msg = "one request per connection"
                 raise ProtocolError(msg)
             return wire.parse_request(frames[0])
+
+
+def _by(label: str, counts: Counter[str]) -> Callable[[], list[tuple[dict[str, str], float]]]:
+    return lambda: [({label: key}, n) for key, n in sorted(counts.items())]
+
+
+def _file_bytes(path: os.PathLike[str], suffix: str) -> int:
+    try:
+        return os.stat(os.fspath(path) + suffix).st_size
+    except FileNotFoundError:
+        return 0
 
 
 def _take_lock(path: os.PathLike[str]) -> int:

@@ -39,6 +39,7 @@ class Pruning:
         self.boundary = store.pruned().through
         self.last: retention.Report | None = None
         self.passes = 0
+        self.pruned_rows = 0
         self._check_every_rows = check_every_rows
         self._check_every_s = check_every_s
         self._rows_since_check = 0
@@ -84,6 +85,7 @@ class Pruning:
         if not dry_run:
             self.last = report
             self.passes += 1
+            self.pruned_rows += report.rows
             self.boundary = max(self.boundary, report.through)
         return report
 

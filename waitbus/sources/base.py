@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
 from waitbus.event import Draft, Event
@@ -23,4 +25,18 @@ class Source(Protocol):
 
     async def run(self, sink: Sink) -> None:
         """Produce drafts into `sink` until cancelled; raise to report a failure."""
+        ...
+
+
+@runtime_checkable
+class PageHost(Protocol):
+    """A source that also answers HTTP GETs for read-only pages (the webhook listener).
+
+    `rejects` counts the requests it refused, by reason, for the daemon's metrics.
+    """
+
+    rejects: Counter[str]
+
+    def add_page(self, path: str, content_type: str, render: Callable[[], bytes]) -> None:
+        """Serve `render()` with `content_type` for GET `path`."""
         ...

@@ -13,6 +13,7 @@ from waitbus.cli import retention
 from waitbus.cli.state import paths_from
 
 if TYPE_CHECKING:
+    from waitbus.bus.daemon import Daemon
     from waitbus.sources.base import Source
 
 
@@ -53,9 +54,30 @@ def run(args: argparse.Namespace) -> int:
     if settings.listen_port is not None:
         _announce_listener(sources)
     daemon = Daemon(settings, sources)
+    if settings.listen_port is not None:
+        _bridge_metrics(daemon)
     asyncio.run(daemon.serve(on_ready=ready))
     print("waitbus: stopped", file=sys.stderr)
     return 0
+
+
+def _bridge_metrics(daemon: Daemon) -> None:
+    """Bridge lag on /metrics while a bridge runs (the bridge records its marks in the store)."""
+    from waitbus.bridge import report
+
+    paths = daemon.settings.paths
+
+    def export_lag() -> list[tuple[dict[str, str], float]]:
+        return [({"bridge": b.name}, b.export_lag) for b in report.read(paths) if b.running]
+
+    def import_lag() -> list[tuple[dict[str, str], float]]:
+        return [({"bridge": b.name}, b.import_lag) for b in report.read(paths)
+                if b.running and b.import_lag is not None]
+
+    daemon.metrics.add("waitbus_bridge_export_lag_events", "gauge",
+                       "Local events a running bridge has yet to export.", export_lag)
+    daemon.metrics.add("waitbus_bridge_import_lag_events", "gauge",
+                       "Remote events a running bridge has yet to import.", import_lag)
 
 
 def _listen_port(flag: str) -> int | None:

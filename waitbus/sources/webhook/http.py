@@ -7,6 +7,7 @@ import contextlib
 import http
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -49,7 +50,13 @@ class Listener:
         self.limits = limits
         self.on_listening = on_listening
         self.url: str | None = None
+        self.rejects: Counter[str] = Counter()
+        self.pages: dict[str, tuple[str, Callable[[], bytes]]] = {}
         self._connections: set[asyncio.Task[None]] = set()
+
+    def add_page(self, path: str, content_type: str, render: Callable[[], bytes]) -> None:
+        """Answer GET `path` with `render()` (the daemon's /metrics)."""
+        self.pages[path] = (content_type, render)
 
     def __repr__(self) -> str:
         where = self.url or f"{HOST}:{self.port} (not listening)"
@@ -109,6 +116,8 @@ class _Connection:
     def __init__(self, listener: Listener, sink: Sink, reader: asyncio.StreamReader,
                  writer: asyncio.StreamWriter) -> None:
         self.routes = listener.routes
+        self.pages = listener.pages
+        self.rejects = listener.rejects
         self.limits = listener.limits
         self.sink = sink
         self.reader = reader
@@ -133,6 +142,12 @@ class _Connection:
                 return
             if request is None:
                 return
+            if request.path in self.pages:
+                await self._send_page(*self.pages[request.path])
+                if self.conn.our_state is not h11.DONE or self.conn.their_state is not h11.DONE:
+                    return
+                self.conn.start_next_cycle()
+                continue
             reply = self._answer(request)
             # A refused body closes its connection, so a bad sender gets no second try for free.
             await self._send(reply.status, reply.message, close=reply.status >= 400)
@@ -175,6 +190,10 @@ class _Connection:
 
     def _check_head(self, head: h11.Request) -> None:
         path = head.target.decode("ascii", "replace").partition("?")[0]
+        if path in self.pages:
+            if head.method != b"GET":
+                raise _Refusal(405, f"{path} takes GET only")
+            return
         if path not in self.routes:
             known = ", ".join(sorted(self.routes))
             raise _Refusal(404, f"no webhook route {path!r}; routes: {known}")
@@ -219,9 +238,18 @@ class _Connection:
     async def _send(self, status: int, message: str, *, close: bool) -> None:
         if self.conn.our_state not in (h11.IDLE, h11.SEND_RESPONSE):
             return
+        if status >= 400:
+            self.rejects[_reason(status)] += 1
         key = "message" if status < 400 else "error"
         payload = (dump_json({key: message}) + "\n").encode()
-        headers = [("content-type", "application/json"), ("content-length", str(len(payload)))]
+        await self._respond(status, "application/json", payload, close=close)
+
+    async def _send_page(self, content_type: str, render: Callable[[], bytes]) -> None:
+        await self._respond(200, content_type, render(), close=False)
+
+    async def _respond(self, status: int, content_type: str, payload: bytes, *,
+                       close: bool) -> None:
+        headers = [("content-type", content_type), ("content-length", str(len(payload)))]
         if close:
             headers.append(("connection", "close"))
         reason = http.HTTPStatus(status).phrase.encode() if status in _STATUSES else b""
@@ -234,6 +262,13 @@ class _Connection:
 
 
 _STATUSES = frozenset(int(s) for s in http.HTTPStatus)
+
+
+def _reason(status: int) -> str:
+    """A metric label for a refusal: the status phrase in snake case, e.g. payload_too_large."""
+    if status not in _STATUSES:
+        return str(status)
+    return http.HTTPStatus(status).phrase.lower().replace(" ", "_").replace("-", "_")
 
 
 def _headers(head: h11.Request) -> dict[str, str]:
