@@ -40,6 +40,9 @@ COMMANDS = {
     "secret": "store a secret the daemon reads (webhook keys, tokens)",
     "sources": "list built-in sources and plugins with their trust status",
     "bridge": "link this bus to other hosts' through NATS JetStream",
+    "hooks": "wire an agent client's hooks to emit its lifecycle events (install, status)",
+    "hook-event": "record an agent client's hook call as a lifecycle event (exits 0)",
+    "doctor": "check the set-up: daemon, state directory, extras, clients; says what to fix",
 }
 
 
@@ -101,6 +104,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def entry() -> None:
+    if "hook-event" in sys.argv[1:4]:
+        # An agent client waits on this at every turn: no parser, no logging, exit at once.
+        from waitbus.integrations import hook
+
+        os._exit(hook.run(sys.argv[1:]))
     code = main()
     # Every command has finished its work (stores committed, daemon drained) by now. Skipping
     # interpreter teardown saves about 10 ms, which is most of a woken `wait`'s exit time.
