@@ -16,9 +16,10 @@ REPLY = "done"
 
 
 def _anthropic_events() -> list[tuple[str, dict[str, object]]]:
-    message = {"id": "msg_wb", "type": "message", "role": "assistant", "model": "claude-wb",
-               "content": [], "stop_reason": None, "stop_sequence": None,
-               "usage": {"input_tokens": 1, "output_tokens": 0}}
+    message: dict[str, object] = {
+        "id": "msg_wb", "type": "message", "role": "assistant", "model": "claude-wb",
+        "content": [], "stop_reason": None, "stop_sequence": None,
+        "usage": {"input_tokens": 1, "output_tokens": 0}}
     return [
         ("message_start", {"type": "message_start", "message": message}),
         ("content_block_start", {"type": "content_block_start", "index": 0,

@@ -29,9 +29,10 @@ class Hook:
     matcher: str | None = None
 
 
-# Seconds for Claude Code and Codex, ms for Gemini: a bound the hook never comes near, and
-# no more than Codex allows a SessionEnd hook (it clamps a longer one with a warning).
-HOOK_TIMEOUT_S = 3
+# Seconds for Claude Code and Codex, ms for Gemini: a bound the hook never comes near even on
+# a loaded machine; Codex allows a SessionEnd hook 3 s (it clamps a longer one, with a warning).
+HOOK_TIMEOUT_S = 10
+CODEX_SESSION_END_TIMEOUT_S = 3
 
 HOOKS: dict[str, tuple[Hook, ...]] = {
     "claude": (
@@ -81,6 +82,8 @@ def entry(client: str, hook: Hook, command: str) -> JSONObject:
     handler: JSONObject = {"type": "command", "command": command}
     if client == "gemini":
         handler = {"name": "waitbus", **handler, "timeout": HOOK_TIMEOUT_S * 1000}
+    elif client == "codex" and hook.event == "SessionEnd":
+        handler["timeout"] = CODEX_SESSION_END_TIMEOUT_S
     else:
         handler["timeout"] = HOOK_TIMEOUT_S
     group: JSONObject = {} if hook.matcher is None else {"matcher": hook.matcher}
