@@ -11,7 +11,6 @@ import json
 import os
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -36,10 +35,10 @@ def project(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def home(tmp_path: Path) -> Iterator[Path]:
+def home(tmp_path: Path) -> Path:
     folder = tmp_path / "home"
     folder.mkdir()
-    yield folder
+    return folder
 
 
 def _client(argv: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -101,15 +100,29 @@ def test_claude_code_api_failure_is_a_failed_event(
         daemon: DaemonProcess, state_dir: Path, home: Path, project: Path) -> None:
     _install(state_dir, home, project, "claude", "user")
     waiter = _waiter(state_dir, "failed", "claude")
-    # Nothing listens on port 9 (discard): the client's API call is refused at once.
-    turn = _client([str(agent_clients.client("claude")), "-p", "hello"], project,
-                   agent_clients.env(home, ANTHROPIC_API_KEY="sk-offline",
-                                     ANTHROPIC_BASE_URL="http://127.0.0.1:9",
-                                     CLAUDE_CODE_MAX_RETRIES="0"))
-    assert turn.returncode != 0
-    event = _woken(waiter)
+    # Nothing listens on port 9 (discard): the client's API call is refused at once. The
+    # session reads its prompts from stdin and lives until stdin closes, as an interactive one
+    # does; a `-p` run would exit at the failure and take the still-starting hook with it.
+    session = subprocess.Popen(
+        [str(agent_clients.client("claude")), "-p", "--input-format", "stream-json",
+         "--output-format", "stream-json", "--verbose"], cwd=project,
+        env=agent_clients.env(home, ANTHROPIC_API_KEY="sk-offline",
+                              ANTHROPIC_BASE_URL="http://127.0.0.1:9",
+                              CLAUDE_CODE_MAX_RETRIES="0"),
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert session.stdin is not None
+        session.stdin.write(json.dumps({"type": "user", "message": {
+            "role": "user", "content": "hello"}}) + "\n")
+        session.stdin.flush()
+        event = _woken(waiter)
+    finally:
+        out, _err = session.communicate(timeout=CLIENT_TIMEOUT_S)
     assert event["conclusion"] == "failure"
     assert event["fields"]["event"] == "StopFailure"  # type: ignore[index]
+    assert event["fields"]["error"] == "server_error"  # type: ignore[index]
+    # The client reports the hooks it ran in its own stream.
+    assert '"hook_name":"SessionStart:startup"' in out
 
 
 def _codex(home: Path, project: Path, url: str, *extra: str) -> subprocess.CompletedProcess[str]:
