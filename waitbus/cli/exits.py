@@ -11,6 +11,7 @@ class Exit(enum.IntEnum):
     USAGE = 2
     PRUNED = 66
     UNREACHABLE = 69
+    CONFIG = 78
     STORE = 74
     TIMEOUT = 124
     INTERRUPTED = 130
@@ -22,6 +23,7 @@ MEANINGS = {
     Exit.USAGE: "usage error: a bad flag, clause or value",
     Exit.PRUNED: "the events asked for (--since) were pruned by retention",
     Exit.UNREACHABLE: "no daemon answered within the reconnect budget",
+    Exit.CONFIG: "doctor found a set-up problem (each failing line says what to do)",
     Exit.STORE: "the event store could not be read or written",
     Exit.TIMEOUT: "timed out without a match",
     Exit.INTERRUPTED: "interrupted (Ctrl-C)",

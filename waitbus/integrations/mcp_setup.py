@@ -62,7 +62,7 @@ def plan(client: str, scope: Scope, server: list[str], env: dict[str, str],
                             "default timeout and call again with the cursor",))
     if client == "vscode":
         path = (clients.project_root(cwd) / ".vscode" / "mcp.json" if scope is Scope.PROJECT
-                else _vscode_user_dir() / "mcp.json")
+                else vscode_user_dir() / "mcp.json")
         entry = {"type": "stdio", "command": server[0], "args": list(server[1:]),
                  "env": dict(env)}
         return Setup(client, (), (_json_entry(path, "servers", entry),))
@@ -178,7 +178,7 @@ def _json_entry(path: Path, key: str, entry: JSONObject) -> Change:
     return Change(path, before, files.dump_json(doc))
 
 
-def _vscode_user_dir() -> Path:
+def vscode_user_dir() -> Path:
     if sys.platform == "darwin":
         return Path.home() / "Library" / "Application Support" / "Code" / "User"
     return Path.home() / ".config" / "Code" / "User"
