@@ -9,11 +9,21 @@ from __future__ import annotations
 
 import importlib
 
-# Not typing.TYPE_CHECKING: importing typing would cost every `waitbus` process (and each agent
-# hook call) several ms; mypy treats any name TYPE_CHECKING as true.
+# Not typing.TYPE_CHECKING: importing typing is a measurable part of a short command's start-up.
 TYPE_CHECKING = False
+
 if TYPE_CHECKING:
-    from waitbus.api import aemit, asubscribe, await_for, emit, subscribe, wait_for
+    from waitbus.api import (
+        aemit,
+        aemit_many,
+        asubscribe,
+        await_for,
+        emit,
+        emit_many,
+        subscribe,
+        wait_for,
+    )
+    from waitbus.consumers.since import Since
     from waitbus.errors import NotRunning, UsageError, WaitbusError, WaitTimeout
     from waitbus.event import Conclusion, Event
     from waitbus.messaging import arequest, arespond, request, respond
@@ -21,11 +31,14 @@ if TYPE_CHECKING:
 # Names load on first use, so `import waitbus.x` (the pytest plugin, the CLI) stays cheap.
 _HOMES = {
     "aemit": "waitbus.api",
+    "aemit_many": "waitbus.api",
     "asubscribe": "waitbus.api",
     "await_for": "waitbus.api",
     "emit": "waitbus.api",
+    "emit_many": "waitbus.api",
     "subscribe": "waitbus.api",
     "wait_for": "waitbus.api",
+    "Since": "waitbus.consumers.since",
     "NotRunning": "waitbus.errors",
     "UsageError": "waitbus.errors",
     "WaitbusError": "waitbus.errors",
@@ -42,15 +55,18 @@ __all__ = [
     "Conclusion",
     "Event",
     "NotRunning",
+    "Since",
     "UsageError",
     "WaitTimeout",
     "WaitbusError",
     "aemit",
+    "aemit_many",
     "arequest",
     "arespond",
     "asubscribe",
     "await_for",
     "emit",
+    "emit_many",
     "request",
     "respond",
     "subscribe",

@@ -51,7 +51,7 @@ def run_checks(paths: StatePaths, cwd: Path | None = None) -> list[Check]:
 
 
 def _daemon(paths: StatePaths) -> tuple[Check, dict[str, object]]:
-    from waitbus.consumers.feed import status
+    from waitbus.consumers.status import status
 
     try:
         info = asyncio.run(status(paths, reconnect_s=0.0)).info
