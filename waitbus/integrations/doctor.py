@@ -54,13 +54,12 @@ def _daemon(paths: StatePaths) -> tuple[Check, dict[str, object]]:
     from waitbus.consumers.status import status
 
     try:
-        info = asyncio.run(status(paths, reconnect_s=0.0)).info
+        info = asyncio.run(status(paths, reconnect_s=0.0))
     except WaitbusError as exc:
         return Check("daemon", ok=False, detail=str(exc),
                      fix="start it: `waitbus serve`, or `waitbus install-systemd` once"), {}
-    sources = info.get("sources")
-    running: dict[str, object] = dict(sources) if isinstance(sources, dict) else {}
-    return (Check("daemon", ok=True, detail=f"pid {info.get('pid')} answers at {paths.socket}"),
+    running: dict[str, object] = dict(info.sources)
+    return (Check("daemon", ok=True, detail=f"pid {info.pid} answers at {paths.socket}"),
             running)
 
 
