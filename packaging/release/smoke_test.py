@@ -18,6 +18,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import tomllib
 from pathlib import Path
 
@@ -78,9 +79,13 @@ def daemon_closure(venv: Path, work: Path) -> set[str]:
             "--state-dir", str(work / "s"), "serve", "--listen-port", "0"]
     proc = subprocess.Popen(argv, cwd=work, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
+    # A daemon that never says "serving" is killed after the bound, which ends the read.
+    bound = threading.Timer(READY_TIMEOUT_S, proc.kill)
+    bound.start()
     try:
         ready = _wait_for_line(proc, "serving")
     finally:
+        bound.cancel()
         proc.send_signal(signal.SIGTERM)
         _, stderr = proc.communicate(timeout=READY_TIMEOUT_S)
     if not ready or not out.exists():
