@@ -10,6 +10,7 @@ from collections.abc import AsyncGenerator, Iterable, Iterator, Mapping, Sequenc
 from waitbus.consumers import wait as waiting
 from waitbus.consumers.feed import DEFAULT_RECONNECT_S, Feed
 from waitbus.consumers.since import Since
+from waitbus.consumers.waitlog import logged
 from waitbus.errors import UsageError
 from waitbus.event import JSON, Conclusion, Event
 from waitbus.match import Match
@@ -80,7 +81,11 @@ async def await_for(match: str | Sequence[str] | Match | None = None, *,
     """
     wait = waiting.build(match, source=source, all_of=all_of, any_of=any_of, since=since,
                          timeout_s=timeout_s)
-    outcome = await waiting.run(wait, of_state_dir(state_dir), reconnect_s=reconnect_s)
+    paths = of_state_dir(state_dir)
+    with logged(paths, wait, "api") as timing:
+        outcome = await waiting.run(wait, paths, reconnect_s=reconnect_s)
+        timing.woke(outcome)
+    timing.save()
     return outcome.events[-1]
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from tests.conftest import DaemonProcess, run_cli, start_wait
 from waitbus import emit
+from waitbus.cli.exits import Exit
 from waitbus.demo import processes
 
 
@@ -144,3 +145,25 @@ def test_timeout_without_any_daemon_says_unreachable_not_quiet(state_dir: Path) 
     result = run_cli(state_dir, "wait", "--source", "x", "--timeout", "300ms")
     assert result.returncode == 69
     assert "no waitbus daemon answered" in result.stderr
+
+
+def test_waits_are_recorded_and_stats_reports_them(daemon: DaemonProcess) -> None:
+    waiter = start_wait(daemon.state_dir, "--source", "ci", "--timeout", "30s")
+    assert run_cli(daemon.state_dir, "emit", "--source", "ci", "--type", "build").returncode == 0
+    assert waiter.wait(timeout=30) == 0
+    processes.stop(waiter)
+    assert run_cli(daemon.state_dir, "wait", "--source", "none", "--timeout",
+                   "0.2s").returncode == Exit.TIMEOUT
+    done = run_cli(daemon.state_dir, "stats", "--json")
+    assert done.returncode == 0, done.stderr
+    stats = json.loads(done.stdout)
+    assert stats["waits"] == 2
+    assert stats["by_ending"] == {"matched": 1, "timed_out": 1}
+    assert stats["woken_live"] == 1
+    assert 0 < stats["wake_latency_ms"]["p50"] < 30_000
+    assert stats["events_by_source"] == {"ci": 1}
+    assert stats["polling"]["computed"] is True
+    assert stats["polling"]["calls"] >= 2
+    text = run_cli(daemon.state_dir, "stats").stdout
+    assert "waits in the last 7d: 2" in text
+    assert "computed" in text

@@ -28,6 +28,7 @@ COMMANDS = {
     "status": "show the daemon's state (exit 69 when it is down)",
     "events": "fetch one stored event, or query the store read-only",
     "prune": "delete old events now (the daemon also prunes as events arrive)",
+    "stats": "waits served, wake latency, and the polling they avoided",
     "demo": "run a daemon in a temporary directory and wake real waits",
     "mcp": "serve MCP over stdio: wait, events, get_event, emit, status and resources",
     "swarm-demo": "N agent processes on one bus: a seed wakes all, a death is noticed",

@@ -24,12 +24,14 @@ class DemoResult:
     wake_ms: dict[str, list[float]] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    state_dir: Path | None = None  # kept for a look afterwards (`demo --keep`)
 
 
-def run(report: Report, *, repeats: int = 3) -> DemoResult:
-    """Run the demo in a fresh temporary directory and remove it afterwards."""
+def run(report: Report, *, repeats: int = 3, keep: bool = False) -> DemoResult:
+    """Run the demo in a fresh temporary directory and remove it afterwards (unless `keep`)."""
     result = DemoResult()
     root = Path(tempfile.mkdtemp(prefix="waitbus-demo-"))
+    result.state_dir = root / "state" if keep else None
     daemon: subprocess.Popen[str] | None = None
     try:
         bus, daemon = _start(root, report)
@@ -45,7 +47,8 @@ def run(report: Report, *, repeats: int = 3) -> DemoResult:
             if status != 0:
                 result.ok = False
                 result.problems.append(f"the daemon exited with status {status} on SIGTERM")
-        shutil.rmtree(root, ignore_errors=True)
+        if not keep:
+            shutil.rmtree(root, ignore_errors=True)
     return result
 
 

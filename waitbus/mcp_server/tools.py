@@ -10,6 +10,7 @@ from typing import cast
 
 from waitbus.consumers import wait as waiting
 from waitbus.consumers.status import status as daemon_status
+from waitbus.consumers.waitlog import logged
 from waitbus.errors import NotRunning, UsageError, WaitTimeout
 from waitbus.event import JSON, Event, JSONObject
 from waitbus.match import Match
@@ -64,10 +65,13 @@ async def wait(bus: Bus, args: JSONObject, progress: Progress) -> Reply:
             log.debug("could not report progress", exc_info=True)
 
     try:
-        outcome = await waiting.run(wait, bus.paths, reconnect_s=bus.reconnect_s,
-                                    on_live=announce)
+        with logged(bus.paths, wait, "mcp") as timing:
+            outcome = await waiting.run(wait, bus.paths, reconnect_s=bus.reconnect_s,
+                                        on_live=announce)
+            timing.woke(outcome)
     except WaitTimeout as exc:
         return _pending(exc, started)
+    timing.save()
     verdict = "failed" if outcome.failed else "matched"
     return Reply(f"{verdict}: {', '.join(summary(e) for e in outcome.events)}",
                  {"outcome": verdict, "events": [event_view(e) for e in outcome.events],

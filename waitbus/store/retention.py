@@ -141,6 +141,8 @@ class Pruner:
                 (newest,) = db.execute("SELECT coalesce(max(received_at), 0) FROM events"
                                        " WHERE cursor <= ?", (cursor,)).fetchone()
                 deleted = db.execute("DELETE FROM events WHERE cursor <= ?", (cursor,)).rowcount
+                # The record of waits goes with the events of the same time.
+                db.execute("DELETE FROM waits WHERE started_at <= ?", (newest,))
                 record_pruned(db, Pruned(cursor, int(newest)))
                 db.execute("COMMIT")
             except BaseException:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-VERSION = 3
+VERSION = 4
 
 PRAGMAS = (
     # Takes effect only on a new, empty file (and must come before the switch to WAL, which
@@ -34,6 +34,16 @@ CREATE TABLE IF NOT EXISTS events (
 );
 CREATE INDEX IF NOT EXISTS events_received_at ON events(received_at);
 CREATE INDEX IF NOT EXISTS events_source_subject ON events(source, subject, cursor);
+CREATE TABLE IF NOT EXISTS waits (
+    started_at  INTEGER NOT NULL,
+    ended_at    INTEGER NOT NULL,
+    client      TEXT    NOT NULL,
+    sources     TEXT    NOT NULL,
+    outcome     TEXT    NOT NULL,
+    event_at    INTEGER,
+    woke_at     INTEGER
+);
+CREATE INDEX IF NOT EXISTS waits_started_at ON waits(started_at);
 CREATE TABLE IF NOT EXISTS meta (
     key         TEXT    PRIMARY KEY,
     value       INTEGER NOT NULL
@@ -54,6 +64,7 @@ def upgrade(db: sqlite3.Connection) -> None:
     Version 2 added `origin` (NULL for a local event, else the host it was imported from) and
     the `bridges` table (a bridge's export cursor and the state it reports). Version 3 added
     `meta` (how far retention has pruned); new files get incremental auto-vacuum (PRAGMAS).
+    Version 4 added `waits` (each wait's start, end, outcome and wake, for `waitbus stats`).
     """
     columns = {row[1] for row in db.execute("PRAGMA table_info(events)")}
     if columns and "origin" not in columns:

@@ -11,6 +11,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--repeats", type=int, default=3, help="wake measurements per source")
     p.add_argument("--json", action="store_true",
                    help="print the result as JSON on stdout (progress goes to stderr)")
+    p.add_argument("--keep", action="store_true",
+                   help="keep the demo's state directory, to look at with `stats` or `tail`")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -19,7 +21,7 @@ def run(args: argparse.Namespace) -> int:
 
     progress = sys.stderr if args.json else sys.stdout
     result = run_demo(lambda text: print(f"demo: {text}", file=progress, flush=True),
-                      repeats=args.repeats)
+                      repeats=args.repeats, keep=args.keep)
     if args.json:
         wake_ms: dict[str, JSON] = {name: list(ms) for name, ms in result.wake_ms.items()}
         print(dump_json({"ok": result.ok, "wake_ms": wake_ms,
@@ -31,4 +33,7 @@ def run(args: argparse.Namespace) -> int:
     for problem in result.problems:
         print(f"demo: PROBLEM: {problem}")
     print("demo: all good" if result.ok else "demo: FAILED (see the problems above)")
+    if result.state_dir is not None:
+        print(f"demo: kept {result.state_dir}; try `waitbus --state-dir {result.state_dir} "
+              "stats`")
     return 0 if result.ok else 1

@@ -46,6 +46,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run(args: argparse.Namespace) -> int:
     from waitbus.consumers import wait as waiting
     from waitbus.consumers.since import Since
+    from waitbus.consumers.waitlog import logged
 
     wait = waiting.build(
         args.match, source=args.source, all_of=args.all_of, any_of=args.any_of,
@@ -53,7 +54,11 @@ def run(args: argparse.Namespace) -> int:
         since=since_of(args.since), now=Since.process_start(),
         timeout_s=seconds(args.timeout) if args.timeout else None)
     render = renderer(format_of(args))
-    outcome = asyncio.run(waiting.run(wait, paths_from(args), reconnect_s=reconnect_s()))
+    paths = paths_from(args)
+    with logged(paths, wait, "cli") as timing:
+        outcome = asyncio.run(waiting.run(wait, paths, reconnect_s=reconnect_s()))
+        timing.woke(outcome)
     for event in outcome.events:
         print(render(event), flush=True)
+    timing.save()  # after the verdict is out: the record never delays it
     return Exit.FAILED if outcome.failed else Exit.MATCHED
