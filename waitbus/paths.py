@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import stat
@@ -50,17 +51,29 @@ class StatePaths:
         return self.root / "secrets"
 
     def ensure(self) -> StatePaths:
-        """Create the directory with mode 0700, tightening it if it is wider."""
-        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
-        info = self.root.stat()
-        if info.st_uid != os.getuid():
-            msg = (
-                f"state directory {self.root} belongs to uid {info.st_uid}, not to you "
-                f"(uid {os.getuid()}); choose another with WAITBUS_STATE_DIR"
-            )
-            raise UsageError(msg)
-        if stat.S_IMODE(info.st_mode) & 0o077:
-            self.root.chmod(0o700)
+        """Create the directory (and missing parents) with mode 0700, tightening a wider one.
+
+        Raises:
+            UsageError: the path cannot be a private state directory: it is a symbolic link,
+                not a directory, another user's, or cannot be created.
+        """
+        try:
+            _make_private_dirs(self.root)
+            fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except OSError as exc:
+            raise UsageError(_unusable(self.root, exc)) from None
+        try:
+            info = os.fstat(fd)
+            if info.st_uid != os.getuid():
+                msg = (
+                    f"state directory {self.root} belongs to uid {info.st_uid}, not to you "
+                    f"(uid {os.getuid()}); choose another with WAITBUS_STATE_DIR"
+                )
+                raise UsageError(msg)
+            if stat.S_IMODE(info.st_mode) & 0o077:
+                os.fchmod(fd, 0o700)
+        finally:
+            os.close(fd)
         for sock in (self.socket, self.doorbell):
             if len(os.fsencode(sock)) > MAX_SOCKET_PATH_BYTES:
                 msg = (
@@ -69,6 +82,44 @@ class StatePaths:
                 )
                 raise UsageError(msg)
         return self
+
+
+def clear_socket(path: Path) -> None:
+    """Remove a stale socket at `path` before binding; refuse to remove anything else."""
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return
+    if not stat.S_ISSOCK(info.st_mode):
+        msg = (f"{path} is not a socket (something else is in its place); move it away so "
+               "the daemon can bind its socket there")
+        raise UsageError(msg)
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+
+
+def _make_private_dirs(root: Path) -> None:
+    """mkdir -p with mode 0700 for every directory it creates."""
+    missing: list[Path] = []
+    at = root
+    while not os.path.lexists(at) and at != at.parent:
+        missing.append(at)
+        at = at.parent
+    # A umask only removes bits, so 0700 stays at most 0700 whatever it is (even 000).
+    for path in reversed(missing):
+        with contextlib.suppress(FileExistsError):  # another process made it first
+            path.mkdir(mode=0o700)
+
+
+def _unusable(root: Path, exc: OSError) -> str:
+    if os.path.islink(root):
+        return (f"state directory {root} is a symbolic link (to {os.readlink(root)}); "
+                "give the directory itself with --state-dir or WAITBUS_STATE_DIR")
+    if os.path.lexists(root) and not os.path.isdir(root):
+        return (f"state directory {root} exists and is not a directory; remove it or choose "
+                "another with --state-dir or WAITBUS_STATE_DIR")
+    return (f"cannot use {root} as the state directory: {exc.strerror or exc}; choose another "
+            "with --state-dir or WAITBUS_STATE_DIR")
 
 
 def default_root() -> Path:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import sqlite3
+import stat
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -48,6 +50,11 @@ class Store:
             msg = f"no event store at {paths.store}; run `waitbus init` or emit an event first"
             raise StoreError(msg)
         with _translated(paths):
+            if create:
+                # SQLite gives the -wal and -shm files the database file's mode, so the file
+                # must be 0600 before SQLite first opens it.
+                os.close(os.open(paths.store, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW
+                                 | os.O_CLOEXEC, 0o600))
             self._db = sqlite3.connect(
                 paths.store, isolation_level=None, check_same_thread=False
             )
@@ -58,7 +65,7 @@ class Store:
             if create or not schema.current(self._db):
                 with self._write_lock():
                     schema.upgrade(self._db)
-        os.chmod(paths.store, 0o600)
+        _narrow(paths)
 
     def __enter__(self) -> Self:
         return self
@@ -330,6 +337,15 @@ def _event(row: Row) -> Event:
         origin=row[8] or LOCAL,
         payload=row[9] if len(row) > 9 else None,
     )
+
+
+def _narrow(paths: StatePaths) -> None:
+    """Make the store and its -wal and -shm files 0600 (older versions left them 0644)."""
+    for path in (paths.store, paths.store.with_name(paths.store.name + "-wal"),
+                 paths.store.with_name(paths.store.name + "-shm")):
+        with contextlib.suppress(FileNotFoundError):
+            if stat.S_IMODE(os.stat(path).st_mode) != 0o600:
+                os.chmod(path, 0o600)
 
 
 @contextmanager
