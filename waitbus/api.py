@@ -125,12 +125,24 @@ def subscribe(match: str | Sequence[str] | Match | None = None, *, source: str |
                         state_dir=state_dir, reconnect_s=reconnect_s)
     refuse_inside_a_loop("subscribe", "async for event in asubscribe(...)")
     loop = asyncio.new_event_loop()
+
+    async def step() -> Event:
+        return await anext(stream)
+
     try:
         while True:
+            pending = loop.create_task(step())
             try:
-                event = loop.run_until_complete(anext(stream))
+                event = loop.run_until_complete(pending)
             except StopAsyncIteration:
                 return
+            except BaseException:
+                # Ctrl-C lands while the generator is suspended inside the loop: unwind it
+                # there first, so the caller sees the KeyboardInterrupt itself and can catch it.
+                pending.cancel()
+                with contextlib.suppress(BaseException):
+                    loop.run_until_complete(pending)
+                raise
             yield event
     finally:
         loop.run_until_complete(stream.aclose())

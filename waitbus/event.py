@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import json
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -23,6 +24,12 @@ MAX_PAYLOAD_BYTES = 16 * 1024 * 1024
 MAX_TEXT_CHARS = 1024
 # The origin of an event committed on this host; an imported event names the host it came from.
 LOCAL = "local"
+# Deeper fields than this are refused: every JSON decoder on the way (daemon, clients, MCP)
+# must be able to read them back without running out of stack.
+MAX_FIELDS_DEPTH = 32
+# Cursors are SQLite INTEGERs: a signed 64-bit number.
+MAX_CURSOR = 2**63 - 1
+_CURSOR_TEXT = re.compile(r"[0-9]{1,19}")
 
 
 class Conclusion(enum.StrEnum):
@@ -63,16 +70,22 @@ class Draft:
         if not isinstance(given, dict):
             msg = f"fields must be a JSON object, got {type(given).__name__}"
             raise UsageError(msg)
-        size = len(dump_json(self.fields))
+        size = len(_checked_fields(self.fields))
         if size > MAX_FIELDS_BYTES:
             msg = (
                 f"fields take {size} bytes encoded, over the {MAX_FIELDS_BYTES}-byte limit; "
                 "keep matchable facts in fields and put the rest in the payload"
             )
             raise UsageError(msg)
-        if self.payload is not None and len(self.payload) > MAX_PAYLOAD_BYTES:
-            msg = f"payload is over the {MAX_PAYLOAD_BYTES}-byte limit"
-            raise UsageError(msg)
+        payload: object = self.payload  # callers may pass anything at runtime
+        if payload is not None:
+            if not isinstance(payload, str):
+                msg = f"payload must be a string, got {type(payload).__name__}"
+                raise UsageError(msg)
+            if len(payload) > MAX_PAYLOAD_BYTES:
+                msg = f"payload is over the {MAX_PAYLOAD_BYTES}-byte limit"
+                raise UsageError(msg)
+            _check_utf8("payload", payload)
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +182,57 @@ def load_json_object(text: str | bytes, what: str) -> JSONObject:
     return value
 
 
+def parse_cursor(value: object, what: str = "cursor") -> int:
+    """A cursor from text or a number: 0 to 2**63-1, ASCII digits only, else a UsageError."""
+    if isinstance(value, str) and _CURSOR_TEXT.fullmatch(value):
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_CURSOR:
+        return value
+    shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:40] + "..."
+    msg = f"{what} {shown} is not a cursor; give a whole number from 0 to {MAX_CURSOR}"
+    raise UsageError(msg)
+
+
+def _checked_fields(fields: JSONObject) -> str:
+    """Encode `fields`, refusing NaN, infinities, lone surrogates and deep nesting."""
+    if _depth(fields) > MAX_FIELDS_DEPTH:
+        msg = (f"fields are nested deeper than {MAX_FIELDS_DEPTH} levels; flatten them "
+               "(dotted keys such as build.step work in predicates)")
+        raise UsageError(msg)
+    try:
+        text = dump_json(fields)
+    except (TypeError, ValueError) as exc:
+        msg = f"fields must be plain JSON (no NaN or infinity, string keys): {exc}"
+        raise UsageError(msg) from None
+    if "\\ud" in text or "\\uD" in text:  # escaped surrogates: check they come in pairs
+        _check_utf8("fields", json.dumps(fields, ensure_ascii=False))
+    return text
+
+
+def _depth(value: object, level: int = 1) -> int:
+    # Iterative, so a hostile depth cannot exhaust the stack here either.
+    deepest, stack = 0, [(value, level)]
+    while stack:
+        node, at = stack.pop()
+        deepest = max(deepest, at)
+        if deepest > MAX_FIELDS_DEPTH:
+            return deepest
+        if isinstance(node, dict):
+            stack.extend((child, at + 1) for child in node.values())
+        elif isinstance(node, list):
+            stack.extend((child, at + 1) for child in node)
+    return deepest
+
+
+def _check_utf8(name: str, value: str) -> None:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        msg = (f"{name}: not valid UTF-8 text (it holds undecodable bytes); "
+               "pass it as UTF-8")
+        raise UsageError(msg) from None
+
+
 def _refuse_constant(name: str) -> float:
     msg = f"{name} is not JSON"
     raise ValueError(msg)
@@ -184,6 +248,7 @@ def _check_text(name: str, value: object, *, allow_empty: bool = False) -> None:
     if len(value) > MAX_TEXT_CHARS:
         msg = f"{name} is {len(value)} characters, over the {MAX_TEXT_CHARS} limit"
         raise UsageError(msg)
+    _check_utf8(name, value)
 
 
 def _as_int(value: JSON) -> int:

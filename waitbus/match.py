@@ -6,6 +6,7 @@ from __future__ import annotations
 import enum
 import fnmatch
 import json
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -167,7 +168,7 @@ def _split(text: str, *, scoped: bool) -> tuple[str | None, Clause]:
     at = next((i for i, ch in enumerate(stripped) if ch in _OP_CHARS), -1)
     if at <= 0:
         msg = (
-            f"no operator in {text!r}; write key OP value with OP one of "
+            f"no operator in {_short(text)}; write key OP value with OP one of "
             f"{', '.join(op.value for op in Op)}, for example conclusion=\"failure\""
         )
         raise MatchError(msg)
@@ -175,58 +176,68 @@ def _split(text: str, *, scoped: bool) -> tuple[str | None, Clause]:
     source: str | None = None
     if ":" in left:
         if not scoped:
-            msg = f"{text!r}: a source prefix (source:key) is allowed only in --all-of/--any-of"
+            msg = (f"{_short(text)}: a source prefix (source:key) is allowed only in "
+                   "--all-of/--any-of")
             raise MatchError(msg)
         source, left = (part.strip() for part in left.split(":", 1))
         if not _SOURCE.fullmatch(source):
-            msg = f"{text!r}: {source!r} is not a source name"
+            msg = f"{_short(text)}: {source!r} is not a source name"
             raise MatchError(msg)
     op = next(op for op in _OPS_LONGEST_FIRST if stripped.startswith(op.value, at))
     if stripped.startswith(tuple(_OP_CHARS), at + len(op.value)):
-        msg = f"{text!r}: unknown operator; use one of {', '.join(o.value for o in Op)}"
+        msg = f"{_short(text)}: unknown operator; use one of {', '.join(o.value for o in Op)}"
         raise MatchError(msg)
     key = _parse_key(left, text)
     value = _parse_value(stripped[at + len(op.value) :].strip(), text)
     if op is Op.GLOB and not isinstance(value, str):
-        msg = f'{text!r}: ~ compares against a quoted glob, for example subject~"owner/*"'
+        msg = f'{_short(text)}: ~ compares against a quoted glob, for example subject~"owner/*"'
         raise MatchError(msg)
     return source, Clause(key, op, value)
 
 
 def _parse_key(left: str, text: str) -> tuple[str, ...]:
     if not _KEY.fullmatch(left):
-        msg = f"{text!r}: {left!r} is not a dotted key such as fields.branch"
+        msg = f"{_short(text)}: {left!r} is not a dotted key such as fields.branch"
         raise MatchError(msg)
     parts = tuple(left.split("."))
     if parts[0] not in TOP_LEVEL_KEYS:
         msg = (
-            f"{text!r}: unknown key {parts[0]!r}; keys start with one of "
+            f"{_short(text)}: unknown key {parts[0]!r}; keys start with one of "
             f"{', '.join(TOP_LEVEL_KEYS)} (normalized facts are under fields., "
             f"for example fields.{left})"
         )
         raise MatchError(msg)
     if parts[0] != "fields" and len(parts) > 1:
-        msg = f"{text!r}: {parts[0]} has no sub-keys; only fields.* can be dotted"
+        msg = f"{_short(text)}: {parts[0]} has no sub-keys; only fields.* can be dotted"
         raise MatchError(msg)
     return parts
 
 
 def _parse_value(raw: str, text: str) -> JSON:
     if not raw:
-        msg = f"{text!r}: missing value after the operator"
+        msg = f"{_short(text)}: missing value after the operator"
         raise MatchError(msg)
     try:
         value: JSON = json.loads(raw)
+    except RecursionError:
+        msg = f"{_short(text)}: the value is nested too deeply; compare against a scalar"
+        raise MatchError(msg) from None
     except ValueError:
-        msg = (
-            f"{text!r}: {raw!r} is not a JSON literal; quote strings, "
-            f"for example '{text[: len(text) - len(raw)].strip()}\"{raw}\"'"
-        )
+        example = f"{text[: len(text) - len(raw)].strip()}\"{raw}\"" if len(text) <= 80 else ""
+        msg = (f"{_short(text)}: {_short(raw)} is not a JSON literal; quote strings"
+               + (f", for example '{example}'" if example else ""))
         raise MatchError(msg) from None
     if isinstance(value, dict | list):
-        msg = f"{text!r}: compare against a string, number, boolean or null, not {raw}"
+        msg = f"{_short(text)}: compare against a string, number, boolean or null, not {raw[:40]}"
+        raise MatchError(msg)
+    if isinstance(value, float) and not math.isfinite(value):
+        msg = f"{_short(text)}: {raw[:40]} is not a finite number"
         raise MatchError(msg)
     return value
+
+
+def _short(text: str) -> str:
+    return repr(text) if len(text) <= 80 else repr(text[:80]) + "..."
 
 
 def _lookup(event: Event, key: tuple[str, ...]) -> object:

@@ -10,7 +10,7 @@ from typing import TypeAlias, cast
 
 from waitbus.config import Retention
 from waitbus.errors import MatchError, ProtocolError, UsageError
-from waitbus.event import JSON, Event, JSONObject, dump_json
+from waitbus.event import JSON, MAX_CURSOR, Event, JSONObject, dump_json
 from waitbus.match import AnyOf
 
 PROTOCOL_VERSION = 1
@@ -243,8 +243,9 @@ def parse_request(obj: JSONObject) -> Request:
     try:
         if kind == "subscribe":
             since = obj.get("since")
-            if since is not None and (isinstance(since, bool) or not isinstance(since, int)):
-                msg = "since must be an integer cursor or null"
+            if since is not None and (isinstance(since, bool) or not isinstance(since, int)
+                                      or not 0 <= since <= MAX_CURSOR):
+                msg = f"since must be an integer cursor from 0 to {MAX_CURSOR}, or null"
                 raise ProtocolError(msg)
             # The key is "filter" in protocol v1; the typed frame calls it a match.
             return Subscribe(AnyOf.from_json(obj.get("filter")), since, obj.get("payload") is True)

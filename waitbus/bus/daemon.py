@@ -24,6 +24,7 @@ from waitbus.bus.subscriber import Subscriber
 from waitbus.config import Settings
 from waitbus.errors import ProtocolError, UsageError, WaitbusError
 from waitbus.event import Draft, Event
+from waitbus.paths import clear_socket
 from waitbus.sources.base import PageHost, Source
 from waitbus.store import doorbell
 from waitbus.store.store import Store
@@ -77,8 +78,7 @@ class Daemon:
         bell = doorbell.bind(paths.doorbell)
         loop = asyncio.get_running_loop()
         loop.add_reader(bell.fileno(), self._on_ring, bell)
-        with contextlib.suppress(FileNotFoundError):
-            paths.socket.unlink()
+        clear_socket(paths.socket)
         old = os.umask(0o177)
         try:
             server = await asyncio.start_unix_server(self._on_client, path=paths.socket)

@@ -11,10 +11,12 @@ class Exit(enum.IntEnum):
     USAGE = 2
     PRUNED = 66
     UNREACHABLE = 69
-    CONFIG = 78
+    INTERNAL = 70
     STORE = 74
+    CONFIG = 78
     TIMEOUT = 124
     INTERRUPTED = 130
+    CLOSED_OUTPUT = 141
 
 
 MEANINGS = {
@@ -23,10 +25,12 @@ MEANINGS = {
     Exit.USAGE: "usage error: a bad flag, clause or value",
     Exit.PRUNED: "the events asked for (--since) were pruned by retention",
     Exit.UNREACHABLE: "no daemon answered within the reconnect budget",
-    Exit.CONFIG: "doctor found a set-up problem (each failing line says what to do)",
+    Exit.INTERNAL: "internal error: a bug in waitbus (rerun with -v for the traceback)",
     Exit.STORE: "the event store could not be read or written",
+    Exit.CONFIG: "doctor found a set-up problem (each failing line says what to do)",
     Exit.TIMEOUT: "timed out without a match",
     Exit.INTERRUPTED: "interrupted (Ctrl-C)",
+    Exit.CLOSED_OUTPUT: "the reader of the output went away (a closed pipe)",
 }
 
 

@@ -102,6 +102,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except WaitbusError as exc:
         print(f"waitbus: {exc}", file=sys.stderr)
         return _exit_for(exc)
+    except BrokenPipeError:
+        # `waitbus tail | head -1`: the reader has what it wanted. Point stdout at /dev/null
+        # so the final flush cannot fail again.
+        _silence_stdout()
+        return Exit.CLOSED_OUTPUT
+    except Exception as exc:
+        # Every expected failure is a WaitbusError raised at an edge; this is a bug.
+        if args.verbose:
+            import traceback
+
+            traceback.print_exc()
+        print(f"waitbus: internal error ({type(exc).__name__}: {_short(str(exc))}); this is "
+              "a bug in waitbus: rerun with -v for the traceback and report it",
+              file=sys.stderr)
+        return Exit.INTERNAL
 
 
 def entry() -> None:
@@ -152,6 +167,17 @@ def _exit_for(exc: WaitbusError) -> int:
     if isinstance(exc, StoreError):
         return Exit.STORE
     return Exit.FAILED
+
+
+def _silence_stdout() -> None:
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 200 else text[:200] + "..."
 
 
 def _module(name: str) -> ModuleType:

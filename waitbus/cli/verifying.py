@@ -86,6 +86,7 @@ def overrides_of(args: argparse.Namespace) -> list[str]:
 def request_from(args: argparse.Namespace, *, check_installed: bool = True,
                  scripts: tuple[Path, ...] | None = None) -> Request:
     """Build the request, warning loudly on stderr when the expected identity was changed."""
+    require_extra()
     identity = identity_from(args)
     if overrides_of(args):
         print("waitbus: WARNING: the expected signer was changed on the command line; "
@@ -97,6 +98,21 @@ def request_from(args: argparse.Namespace, *, check_installed: bool = True,
     return Request(identity=identity, dist=args.dist, attestation=args.attestation,
                    index_url=args.index_url, installed_root=args.installed_root,
                    check_installed=check_installed, scripts=scripts)
+
+
+def require_extra() -> None:
+    """Verification needs the `verify` extra; say how to install it instead of failing later."""
+    import importlib
+
+    for name in ("sigstore", "pypi_attestations"):
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            from waitbus.errors import UsageError
+
+            msg = (f"verifying needs the verify extra ({name} is missing); install it with "
+                   "`pip install 'waitbus[verify]'` (or `uv sync --extra verify` in a checkout)")
+            raise UsageError(msg) from None
 
 
 def describe(outcome: Outcome) -> str:

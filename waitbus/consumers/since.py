@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass
 
 from waitbus.errors import UsageError
+from waitbus.event import parse_cursor
 from waitbus.paths import StatePaths
 from waitbus.store.store import Store
 
@@ -27,9 +28,8 @@ class Since:
         if self.cursor is not None and self.received_ns is not None:
             msg = "a wait starts after a cursor or after a time, not both"
             raise UsageError(msg)
-        if self.cursor is not None and self.cursor < 0:
-            msg = f"since cursor {self.cursor} is negative; cursors start at 1 (0: everything)"
-            raise UsageError(msg)
+        if self.cursor is not None:
+            parse_cursor(self.cursor, "since")
 
     @classmethod
     def process_start(cls) -> Since:

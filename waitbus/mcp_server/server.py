@@ -141,6 +141,12 @@ async def _run(spec: ToolSpec, bus: Bus, args: dict[str, Any],
         reply = await spec.run(bus, args, progress.report)
     except WaitbusError as exc:
         return _failed(str(exc))
+    except Exception as exc:
+        # Every expected failure is a WaitbusError raised at an edge; this is a bug. The model
+        # gets a tool error it can report, and the log keeps the traceback.
+        log.exception("tool %s failed", spec.name)
+        return _failed(f"internal error in the {spec.name} tool ({type(exc).__name__}); this "
+                       "is a bug in waitbus: see the server's log and report it")
     return types.CallToolResult(
         content=[types.TextContent(type="text", text=fenced(reply.summary, reply.data))],
         structured_content=reply.data)
@@ -172,6 +178,11 @@ async def read_resource(ctx: Context, params: types.ReadResourceRequestParams,
         found = resources.read(ctx.lifespan_context.bus, params.uri)
     except WaitbusError as exc:
         raise MCPError(RESOURCE_NOT_FOUND, str(exc)) from None
+    except Exception as exc:
+        log.exception("reading %s failed", params.uri[:200])
+        msg = (f"internal error reading the resource ({type(exc).__name__}); this is a bug in "
+               "waitbus: see the server's log and report it")
+        raise MCPError(types.INTERNAL_ERROR, msg) from None
     return types.ReadResourceResult(contents=[types.TextResourceContents(
         uri=found.uri, mime_type=found.mime_type, text=found.text)])
 

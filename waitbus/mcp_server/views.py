@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from waitbus.errors import UsageError
-from waitbus.event import JSON, Event, JSONObject
+from waitbus.event import JSON, Event, JSONObject, parse_cursor
 from waitbus.mcp_server import uris
 from waitbus.mcp_server.schemas import INLINE_PAYLOAD_BYTES
 from waitbus.untrusted import clean, clean_json
@@ -11,12 +11,12 @@ from waitbus.untrusted import clean, clean_json
 
 def cursor_of(value: JSON, what: str = "cursor") -> int:
     """Read an opaque cursor string (a bare integer is accepted too)."""
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
-    msg = f"{what} must be a cursor string such as \"42\" from an earlier result, got {value!r}"
-    raise UsageError(msg)
+    try:
+        return parse_cursor(value, what)
+    except UsageError:
+        shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:40] + "..."
+        msg = f"{what} must be a cursor string such as \"42\" from an earlier result, got {shown}"
+        raise UsageError(msg) from None
 
 
 def event_view(event: Event) -> JSONObject:

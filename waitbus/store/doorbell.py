@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import socket
 from pathlib import Path
+
+from waitbus.paths import clear_socket
 
 
 class Doorbell:
@@ -45,8 +46,7 @@ class Doorbell:
 
 def bind(path: Path) -> socket.socket:
     """The daemon's side: a non-blocking datagram socket at `path`, mode 0600."""
-    with contextlib.suppress(FileNotFoundError):
-        path.unlink()
+    clear_socket(path)
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     old = os.umask(0o177)
     try:

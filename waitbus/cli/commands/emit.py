@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from waitbus.cli.output import json_line, line
 from waitbus.cli.state import paths_from
 from waitbus.errors import UsageError
-from waitbus.event import JSON, Conclusion, Draft, Event
+from waitbus.event import JSON, Conclusion, Draft, Event, parse_cursor
 from waitbus.paths import StatePaths
 
 # Nothing emit runs logs, so the CLI leaves logging (and its imports) out of every emit.
@@ -185,7 +185,8 @@ def _request(paths: StatePaths, ref: str) -> Event:
     from waitbus.store.store import Store
 
     with Store(paths) as store:
-        found = store.get(int(ref)) if ref.isdigit() else store.get_by_delivery(ref)
+        found = (store.get(parse_cursor(ref, "--reply-to")) if ref.isascii() and ref.isdigit()
+                 else store.get_by_delivery(ref))
     if found is None:
         msg = f"--reply-to {ref}: no event with that cursor or delivery id"
         raise UsageError(msg)
@@ -200,18 +201,32 @@ def parse_fields(items: list[str]) -> dict[str, JSON]:
             msg = f"--field {item!r}: write KEY=JSON, e.g. exit_code=3 or branch='\"main\"'"
             raise UsageError(msg)
         try:
-            fields[key] = json.loads(raw)
+            fields[key] = json.loads(raw, parse_constant=_refuse_constant)
+        except RecursionError:
+            msg = f"--field {key}: the value is nested too deeply; flatten it"
+            raise UsageError(msg) from None
         except ValueError:
-            msg = f"--field {item!r}: {raw!r} is not JSON; quote strings: {key}='\"{raw}\"'"
+            shown = raw if len(raw) <= 80 else raw[:80] + "..."
+            msg = f"--field {key}: {shown!r} is not JSON; quote strings: {key}='\"{shown}\"'"
             raise UsageError(msg) from None
     return fields
+
+
+def _refuse_constant(name: str) -> float:
+    msg = f"{name} is not a JSON number"
+    raise ValueError(msg)
 
 
 def _payload(spec: str | None) -> str | None:
     if spec is None:
         return None
     if spec == "-":
-        return sys.stdin.read()
+        try:
+            return sys.stdin.buffer.read().decode("utf-8")
+        except UnicodeDecodeError as exc:
+            msg = (f"--payload -: standard input is not UTF-8 text ({exc.reason} at byte "
+                   f"{exc.start})")
+            raise UsageError(msg) from None
     if spec.startswith("@"):
         try:
             with open(spec[1:], encoding="utf-8") as handle:

@@ -6,7 +6,7 @@ import argparse
 import asyncio
 
 from waitbus.cli.output import add_format_flags, format_of, renderer
-from waitbus.cli.state import paths_from, reconnect_s
+from waitbus.cli.state import count, paths_from, reconnect_s
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -16,7 +16,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         epilog="a clause: dotted.key OP json-literal, OP one of = != < <= > >= ~ (glob)\n"
         "  waitbus tail --match 'conclusion=\"failure\"' --match 'fields.exit_code>0'\n"
         "  waitbus tail -f --any-of 'ci:type=\"build\"' --any-of 'pytest:type=\"session\"'")
-    p.add_argument("-n", type=int, default=20, metavar="N",
+    p.add_argument("-n", type=count, default=20, metavar="N",
                    help="how many recent matching events")
     p.add_argument("--source", help="only events from this source")
     p.add_argument("--match", action="append", default=[], metavar="CLAUSE",
