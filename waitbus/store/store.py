@@ -10,6 +10,7 @@ import stat
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from waitbus.errors import StoreError
 from waitbus.event import (
@@ -51,10 +52,7 @@ class Store:
             raise StoreError(msg)
         with _translated(paths):
             if create:
-                # SQLite gives the -wal and -shm files the database file's mode, so the file
-                # must be 0600 before SQLite first opens it.
-                os.close(os.open(paths.store, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW
-                                 | os.O_CLOEXEC, 0o600))
+                _create_private(paths.store)
             self._db = sqlite3.connect(
                 paths.store, isolation_level=None, check_same_thread=False
             )
@@ -337,6 +335,18 @@ def _event(row: Row) -> Event:
         origin=row[8] or LOCAL,
         payload=row[9] if len(row) > 9 else None,
     )
+
+
+def _create_private(path: Path) -> None:
+    """Create the store file 0600 before SQLite first opens it (its -wal and -shm files get
+    the database file's mode).
+
+    O_EXCL: an existing file is never opened here. Closing any descriptor of a file drops
+    every POSIX lock this process holds on it, SQLite's own included.
+    """
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+                         | os.O_CLOEXEC, 0o600))
 
 
 def _narrow(paths: StatePaths) -> None:
