@@ -124,29 +124,25 @@ def subscribe(match: str | Sequence[str] | Match | None = None, *, source: str |
     stream = asubscribe(match, source=source, since=since, payload=payload,
                         state_dir=state_dir, reconnect_s=reconnect_s)
     refuse_inside_a_loop("subscribe", "async for event in asubscribe(...)")
-    loop = asyncio.new_event_loop()
+    # A Runner turns Ctrl-C into cancelling the step in flight, then a KeyboardInterrupt here,
+    # so the caller can catch it; a bare loop lets the interrupt land inside its internals.
+    runner = asyncio.Runner()
 
     async def step() -> Event:
         return await anext(stream)
 
     try:
         while True:
-            pending = loop.create_task(step())
             try:
-                event = loop.run_until_complete(pending)
+                event = runner.run(step())
             except StopAsyncIteration:
                 return
-            except BaseException:
-                # Ctrl-C lands while the generator is suspended inside the loop: unwind it
-                # there first, so the caller sees the KeyboardInterrupt itself and can catch it.
-                pending.cancel()
-                with contextlib.suppress(BaseException):
-                    loop.run_until_complete(pending)
-                raise
             yield event
     finally:
-        loop.run_until_complete(stream.aclose())
-        loop.close()
+        try:
+            runner.run(stream.aclose())
+        finally:
+            runner.close()
 
 
 def refuse_inside_a_loop(name: str, twin: str) -> None:

@@ -9,16 +9,17 @@ import textwrap
 from pathlib import Path
 
 from tests.conftest import DaemonProcess, run_cli
-from waitbus import emit
+from waitbus import emit_many
 from waitbus.cli.exits import Exit
 from waitbus.demo import processes
 from waitbus.paths import resolve
 
 
 def test_tail_into_a_closed_pipe_ends_quietly(state_dir: Path) -> None:
-    for i in range(50):
-        emit("pipe", "n", fields={"i": i}, state_dir=state_dir)
-    shell = (f"{sys.executable} -m waitbus --state-dir {state_dir} tail -n 50 | head -1; "
+    # More than a pipe buffer (64 KiB) of lines, so tail is still writing when head leaves.
+    emit_many(({"source": "pipe", "type": "n", "fields": {"i": i}} for i in range(5000)),
+              state_dir=state_dir)
+    shell = (f"{sys.executable} -m waitbus --state-dir {state_dir} tail -n 5000 | head -1; "
              "echo \"status=${PIPESTATUS[0]}\" >&2")
     done = subprocess.run(["bash", "-c", shell], capture_output=True, text=True, timeout=60,
                           check=False)
