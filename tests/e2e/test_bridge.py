@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.bridge.nats_server import Host, NatsServer, nkey_pair
+from tests.bridge.nats_server import Host, NatsServer, nkey_pair, tls_files
 from tests.conftest import run_cli, start_wait
 from tests.sources.webhook_client import SECRET, deliver, derived, listening_daemon, write_secret
 from waitbus import api
@@ -213,3 +213,29 @@ def test_wrong_nkey_is_refused_with_a_clear_message_and_no_secret_shown(
 def _exported(host: Host) -> int:
     with Store(resolve(host.state_dir), create=False) as store:
         return store.bridges()["nats"][0]
+
+
+def test_tls_with_the_team_ca_connects_and_an_unknown_server_is_refused(
+        hosts: tuple[Host, Host]) -> None:
+    a, b = hosts
+    root = Path(tempfile.mkdtemp(prefix="wbt-"))
+    ca, cert, key = tls_files(root)
+    server = NatsServer(root, config=f'tls {{ cert_file: "{cert}", key_file: "{key}" }}\n')
+    server.start()
+    url = f"tls://127.0.0.1:{server.port}"
+    try:
+        unknown = run_cli(a.state_dir, "bridge", "nats", "--url", url, "--host", "a",
+                          timeout_s=BOUND_S)
+        assert unknown.returncode == 2, unknown.stderr
+        assert "certificate" in unknown.stderr
+        assert "--tls-ca" in unknown.stderr
+        a.start_bridge(url, "--tls-ca", str(ca))
+        b.start_bridge(url, "--tls-ca", str(ca))
+        emit_batch(a, 3)
+        wait_seq(b, "a", 2)
+        assert_exactly_once_in_order(b, "a", 3)
+    finally:
+        a.stop_bridge()
+        b.stop_bridge()
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)

@@ -55,7 +55,7 @@ class Bridge:
         """Start, run until stop() or a signal, then drain.
 
         Raises:
-            link.Refused: the server refused the credentials (at start or later).
+            link.NatsRefused: the server refused the credentials (at start or later).
             stream.StreamMismatch: the stream's settings cannot carry the bus.
         """
         lock_fd = _take_lock(self.settings)
@@ -107,7 +107,7 @@ class Bridge:
         log.info("%s %s", "connected to" if connected else "lost", self._state["url"])
         self._report(connected=connected)
 
-    def _on_refused(self, problem: link.Refused) -> None:
+    def _on_refused(self, problem: link.NatsRefused) -> None:
         self._failure = problem
         self._report(error=str(problem))
         self._stop.set()

@@ -21,7 +21,7 @@ _REFUSALS = ("authorization violation", "authentication", "user authentication e
              "account authentication expired", "permissions violation")
 
 
-class Refused(UsageError):
+class NatsRefused(UsageError):
     """The server refused this bridge's credentials; retrying would not help."""
 
 
@@ -30,18 +30,18 @@ class Unreachable(WaitbusError):
 
 
 async def connect(settings: Settings, *, on_state: Callable[[bool], None],
-                  on_refused: Callable[[Refused], None]) -> Client:
+                  on_refused: Callable[[NatsRefused], None]) -> Client:
     """Connect to `settings.url`; reconnect forever afterwards, reporting each change.
 
     Raises:
-        Refused: the server refused the credentials (or their absence).
+        NatsRefused: the server refused the credentials (or their absence).
         Unreachable: no server answered within the first attempts.
     """
-    refused: asyncio.Future[Refused] = asyncio.get_running_loop().create_future()
+    refused: asyncio.Future[NatsRefused] = asyncio.get_running_loop().create_future()
 
     async def error_cb(exc: Exception) -> None:
-        if _is_refusal(exc):
-            problem = Refused(_refusal_message(settings, exc))
+        if _is_refusal(exc) or isinstance(exc, ssl.SSLCertVerificationError):
+            problem = NatsRefused(_refusal_message(settings, exc))
             if not refused.done():
                 refused.set_result(problem)
             on_refused(problem)
@@ -58,7 +58,7 @@ async def connect(settings: Settings, *, on_state: Callable[[bool], None],
         settings.url, error_cb=error_cb, disconnected_cb=disconnected_cb,
         reconnected_cb=reconnected_cb, max_reconnect_attempts=-1, reconnect_time_wait=1,
         connect_timeout=2, name=f"waitbus-bridge-{settings.host}", **_auth(settings)))
-    either: list[asyncio.Future[Client] | asyncio.Future[Refused]] = [attempt, refused]
+    either: list[asyncio.Future[Client] | asyncio.Future[NatsRefused]] = [attempt, refused]
     await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
     if refused.done():
         attempt.cancel()
@@ -95,6 +95,10 @@ def _is_refusal(exc: Exception) -> bool:
 
 
 def _refusal_message(settings: Settings, exc: Exception) -> str:
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return (f"the NATS server at {settings.url} presented a certificate this bridge cannot "
+                f"verify ({exc.verify_message or exc}); pass --tls-ca FILE with the CA that "
+                "signed it")
     given = settings.credentials.origin or "no credentials"
     return (f"the NATS server at {settings.url} refused this bridge ({str(exc).strip()}) "
             f"with {given}; check --creds or --nkey (or the nats-creds / nats-nkey secret) "
