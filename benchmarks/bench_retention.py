@@ -30,7 +30,7 @@ from benchmarks.children import child_env, spawn
 from benchmarks.harness import Samples, host_info, pace, print_table, summarize, write_json
 from waitbus.demo import processes
 
-ROLE_TIMEOUT_S = 1800.0
+ROLE_TIMEOUT_S = 3600.0
 FILL_BATCH_ROWS = 20_000
 
 
@@ -92,10 +92,10 @@ def run(*, events: int, producers: int, rate_hz: float, bound_bytes: int, pad_by
         pass_started = time.monotonic_ns()
         daemon = _serve(state_dir, "--retain-bytes", str(bound_bytes))
         assert daemon.stderr is not None
-        line = processes.read_until(daemon.stderr, "retention pruned", ROLE_TIMEOUT_S)
+        line, said = _await_line(daemon, "retention pruned")
         pass_ended = time.monotonic_ns()
         if line is None:
-            msg = "the daemon never reported its retention pass"
+            msg = "the daemon never reported its retention pass; it said:\n" + "\n".join(said)
             raise RuntimeError(msg)
         bytes_after_pass = store_bytes(state_dir)
         time.sleep(phase_s)  # phase C
@@ -152,6 +152,21 @@ def _producers(state_dir: Path, count: int, rate_hz: float) -> list[subprocess.P
             msg = f"producer {proc.args!r} did not start"
             raise RuntimeError(msg)
     return procs
+
+
+def _await_line(proc: subprocess.Popen[str], needle: str) -> tuple[str | None, list[str]]:
+    """The first stderr line with `needle`, and the lines before it (for a failure's message)."""
+    assert proc.stderr is not None
+    said: list[str] = []
+    deadline = time.monotonic() + ROLE_TIMEOUT_S
+    while (left := deadline - time.monotonic()) > 0:
+        line = processes.read_until(proc.stderr, "", left)
+        if line is None:
+            break
+        if needle in line:
+            return line, said
+        said = [*said[-30:], line]
+    return None, said
 
 
 def _say(proc: subprocess.Popen[str], word: str) -> None:

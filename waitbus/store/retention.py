@@ -14,10 +14,14 @@ from waitbus.event import JSONObject
 from waitbus.store.store import Pruned, Store, record_pruned
 
 log = logging.getLogger(__name__)
-# Rows per delete transaction: a few milliseconds of write lock, so emits barely queue.
+# Each step holds the store's write lock for about this long, so an emit queues behind it for
+# no more; the rows per delete and the pages per vacuum step grow or shrink to fit it.
+STEP_LOCK_S = 0.01
+# Where the step sizes start, and their bounds (the floors keep a pass moving on a busy host).
 BATCH_ROWS = 100
-# Pages handed back to the file system per step (256 KiB at the default page size).
 VACUUM_PAGES = 32
+_ROWS_RANGE = (100, 20_000)
+_PAGES_RANGE = (32, 8192)
 # A size bound prunes down to this share of itself, so one pass is not followed by another
 # on the very next event.
 LOW_WATER = 0.9
@@ -135,6 +139,7 @@ class Pruner:
 
     def delete_through(self, cursor: int) -> int:
         """Delete every event at or below `cursor` in one transaction; return how many."""
+        started = time.monotonic()
         with self.store.maintenance() as db:
             db.execute("BEGIN IMMEDIATE")
             try:
@@ -148,15 +153,18 @@ class Pruner:
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
+        self.batch_rows = _fit(self.batch_rows, time.monotonic() - started, _ROWS_RANGE)
         self._copy_wal()
         return int(deleted)
 
     def vacuum_step(self) -> int:
         """Hand up to vacuum_pages free pages back to the file system; return how many are left."""
+        started = time.monotonic()
         with self.store.maintenance() as db:
             # executescript steps the pragma to completion; execute() would free one page.
             db.executescript(f"PRAGMA incremental_vacuum({int(self.vacuum_pages)})")
             (free,) = db.execute("PRAGMA freelist_count").fetchone()
+        self.vacuum_pages = _fit(self.vacuum_pages, time.monotonic() - started, _PAGES_RANGE)
         self._copy_wal()
         return int(free)
 
@@ -208,6 +216,15 @@ class Pruner:
         return int(row[0]) if row else 0
 
 
+def _fit(size: int, took_s: float, bounds: tuple[int, int]) -> int:
+    """The next step's size: doubled after a step well inside STEP_LOCK_S, halved after one over."""
+    if took_s < STEP_LOCK_S / 2:
+        size *= 2
+    elif took_s > STEP_LOCK_S:
+        size //= 2
+    return min(max(size, bounds[0]), bounds[1])
+
+
 def low_water(max_bytes: int) -> int:
     """The live bytes a size bound prunes down to: room below it for the WAL and new events."""
     return max(max_bytes // 2, min(int(max_bytes * LOW_WATER), max_bytes - WAL_LIMIT_BYTES))
@@ -245,11 +262,11 @@ async def prune(pruner: Pruner, retention: Retention, *, floor: Callable[[], int
             break
         if on_boundary is not None:
             on_boundary(end)
-        deleted += await asyncio.to_thread(pruner.delete_through, end)
+        deleted += await _paced(pruner.delete_through, end)
         if over:
             over = await asyncio.to_thread(pruner.over_bytes, retention)
     while deleted and plan.size.incremental and not stopping() \
-            and await asyncio.to_thread(pruner.vacuum_step):
+            and await _paced(pruner.vacuum_step):
         pass
     if deleted:
         await asyncio.to_thread(pruner.checkpoint)
@@ -260,6 +277,15 @@ async def prune(pruner: Pruner, retention: Retention, *, floor: Callable[[], int
                     "the events after it yet", held_back)
     return Report(deleted, through, plan.size, after, held_back, started_ns=started,
                   finished_ns=time.monotonic_ns())
+
+
+async def _paced(step: Callable[..., int], *args: int) -> int:
+    """Run a step in a worker thread, then rest as long as it took: a pass takes at most half
+    of a core and half of the write lock, however busy the host is."""
+    started = time.monotonic()
+    result = await asyncio.to_thread(step, *args)
+    await asyncio.sleep(time.monotonic() - started)
+    return result
 
 
 def _file_bytes(path: os.PathLike[str]) -> int:
