@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
+import os
+import socket
 import time
-from collections.abc import AsyncGenerator
-from typing import TypeAlias
+from collections.abc import AsyncGenerator, Generator, Iterator
 
 from waitbus import wire
 from waitbus.errors import NotRunning, ProtocolError, Pruned, Refused
@@ -15,6 +15,13 @@ from waitbus.event import Event, JSONObject
 from waitbus.match import AnyOf
 from waitbus.paths import StatePaths
 from waitbus.wire import Lagged, Live
+
+# asyncio is imported where the asyncio driver needs it: the blocking driver (`waitbus wait`,
+# the blocking API) starts without it, which is a fifth of a short-lived process's start-up.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import asyncio
+    from typing import TypeAlias
 
 log = logging.getLogger(__name__)
 DEFAULT_RECONNECT_S = 5.0
@@ -67,16 +74,17 @@ class Feed:
 
     async def batches(self) -> AsyncGenerator[list[Item], None]:
         """The items as they arrive, one list per read from the socket (never empty)."""
+        import asyncio
+
         while True:
             reader, writer = await connect(self.paths, self.reconnect_s)
             self.connects += 1
             try:
-                writer.write(wire.encode(wire.Subscribe(self.match, self.cursor, self.payload)))
+                writer.write(self._request())
                 await writer.drain()
                 decoder = wire.FrameDecoder(wire.MAX_REPLY_BYTES)
                 while data := await reader.read(_READ_BYTES):
-                    items = (self._item(obj) for obj in decoder.feed(data))
-                    if batch := [item for item in items if item is not None]:
+                    if batch := self._items(decoder, data):
                         yield batch
             except (ConnectionError, asyncio.IncompleteReadError):
                 pass  # the daemon went away: reconnect and resume from self.cursor
@@ -84,6 +92,42 @@ class Feed:
                 writer.close()
                 with contextlib.suppress(Exception):
                     await writer.wait_closed()
+
+    def blocking_batches(self,
+                         deadline: float | None = None) -> Generator[list[Item], None, None]:
+        """The same items as `batches`, from a plain blocking socket: no event loop to run.
+
+        A process with nothing else to do (`waitbus wait`, the blocking API) saves the event
+        loop's start-up and its per-read task switches. Raises TimeoutError at `deadline`
+        (a `time.monotonic()` value), wherever it is.
+        """
+        while True:
+            sock = connect_blocking(self.paths, self.reconnect_s, deadline)
+            self.connects += 1
+            try:
+                sock.sendall(self._request())
+                decoder = wire.FrameDecoder(wire.MAX_REPLY_BYTES)
+                while data := _receive(sock, deadline):
+                    if batch := self._items(decoder, data):
+                        yield batch
+            except ConnectionError:
+                pass  # the daemon went away: reconnect and resume from self.cursor
+            finally:
+                sock.close()
+
+    def blocking_events(self, deadline: float | None = None) -> Generator[Event, None, None]:
+        """Only the events of `blocking_batches`."""
+        for batch in self.blocking_batches(deadline):
+            for item in batch:
+                if isinstance(item, Event):
+                    yield item
+
+    def _request(self) -> bytes:
+        return wire.encode(wire.Subscribe(self.match, self.cursor, self.payload))
+
+    def _items(self, decoder: wire.FrameDecoder, data: bytes) -> list[Item]:
+        items = (self._item(obj) for obj in decoder.feed(data))
+        return [item for item in items if item is not None]
 
     def _item(self, obj: JSONObject) -> Item | None:
         match wire.parse_reply(obj):
@@ -118,14 +162,52 @@ class Feed:
 async def connect(paths: StatePaths,
                   reconnect_s: float) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
     """Connect to the daemon, retrying with backoff for up to `reconnect_s`."""
-    deadline = time.monotonic() + reconnect_s
-    delay = _FIRST_RETRY_S
-    while True:
+    import asyncio
+
+    for delay in _retries(paths, reconnect_s):
         try:
             return await asyncio.open_unix_connection(paths.socket)
         except OSError:
-            if time.monotonic() >= deadline:
-                raise NotRunning(paths.socket, reconnect_s) from None
-            # Backing off only while no daemon exists; a running daemon is never polled.
-            await asyncio.sleep(min(delay, max(0.0, deadline - time.monotonic())))
-            delay = min(delay * 2, _MAX_RETRY_S)
+            await asyncio.sleep(delay)
+    raise AssertionError  # pragma: no cover: _retries raises when it ends
+
+
+def connect_blocking(paths: StatePaths, reconnect_s: float,
+                     deadline: float | None = None) -> socket.socket:
+    """`connect` for a blocking socket; raises TimeoutError at `deadline` if no daemon by then."""
+    for delay in _retries(paths, reconnect_s):
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        if deadline is not None:
+            sock.settimeout(max(deadline - time.monotonic(), 0.001))
+        try:
+            sock.connect(os.fspath(paths.socket))
+        except OSError:
+            sock.close()
+            if deadline is not None and time.monotonic() + delay >= deadline:
+                raise TimeoutError from None
+            time.sleep(delay)
+        else:
+            return sock
+    raise AssertionError  # pragma: no cover: _retries raises when it ends
+
+
+def _retries(paths: StatePaths, reconnect_s: float) -> Iterator[float]:
+    """The pauses between connection attempts; NotRunning once `reconnect_s` has passed."""
+    deadline = time.monotonic() + reconnect_s
+    delay = _FIRST_RETRY_S
+    while True:
+        left = deadline - time.monotonic()
+        # Backing off only while no daemon exists; a running daemon is never polled.
+        yield min(delay, max(0.0, left))
+        if left <= 0:
+            raise NotRunning(paths.socket, reconnect_s)
+        delay = min(delay * 2, _MAX_RETRY_S)
+
+
+def _receive(sock: socket.socket, deadline: float | None) -> bytes:
+    if deadline is not None:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError
+        sock.settimeout(left)
+    return sock.recv(_READ_BYTES)
