@@ -96,9 +96,14 @@ def wait_for(match: str | Sequence[str] | Match | None = None, *, source: str | 
              reconnect_s: float = DEFAULT_RECONNECT_S) -> Event:
     """Blocking form of await_for; call it from code that is not already in an event loop."""
     refuse_inside_a_loop("wait_for", "await await_for(...)")
-    return asyncio.run(await_for(match, source=source, all_of=all_of, any_of=any_of,
-                                 timeout_s=timeout_s, since=since, state_dir=state_dir,
-                                 reconnect_s=reconnect_s))
+    wait = waiting.build(match, source=source, all_of=all_of, any_of=any_of, since=since,
+                         timeout_s=timeout_s)
+    paths = of_state_dir(state_dir)
+    with logged(paths, wait, "api") as timing:
+        outcome = waiting.run_blocking(wait, paths, reconnect_s=reconnect_s)
+        timing.woke(outcome)
+    timing.save()
+    return outcome.events[-1]
 
 
 async def asubscribe(match: str | Sequence[str] | Match | None = None, *,
@@ -120,29 +125,15 @@ def subscribe(match: str | Sequence[str] | Match | None = None, *, source: str |
               since: int | Since | None = None, payload: bool = False,
               state_dir: str | os.PathLike[str] | None = None,
               reconnect_s: float = DEFAULT_RECONNECT_S) -> Iterator[Event]:
-    """Blocking generator form of asubscribe."""
-    stream = asubscribe(match, source=source, since=since, payload=payload,
-                        state_dir=state_dir, reconnect_s=reconnect_s)
+    """Blocking generator form of asubscribe (a plain socket: no event loop, no task per event)."""
     refuse_inside_a_loop("subscribe", "async for event in asubscribe(...)")
-    # A Runner turns Ctrl-C into cancelling the step in flight, then a KeyboardInterrupt here,
-    # so the caller can catch it; a bare loop lets the interrupt land inside its internals.
-    runner = asyncio.Runner()
-
-    async def step() -> Event:
-        return await anext(stream)
-
-    try:
-        while True:
-            try:
-                event = runner.run(step())
-            except StopAsyncIteration:
-                return
-            yield event
-    finally:
-        try:
-            runner.run(stream.aclose())
-        finally:
-            runner.close()
+    paths = of_state_dir(state_dir)
+    wait = waiting.build(match, source=source, since=since)
+    feed = Feed(paths, wait.subscription, cursor=wait.since.start(paths), payload=payload,
+                reconnect_s=reconnect_s)
+    # Closing this generator closes the connection at once.
+    with contextlib.closing(feed.blocking_events()) as events:
+        yield from events
 
 
 def refuse_inside_a_loop(name: str, twin: str) -> None:

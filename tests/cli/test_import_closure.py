@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.conftest import DaemonProcess
+
 # Run in a fresh interpreter; the module list goes to stderr, after the command's own output.
 PROBE = """
 import json, sys
@@ -46,3 +48,12 @@ def test_an_agent_message_and_a_batch_load_no_more(state_dir: Path) -> None:
                     stdin='{"source": "ci", "type": "step"}\n')
     assert _heavy(message - {"waitbus.match"}) == set()
     assert _heavy(batch) == set()
+
+
+def test_wait_runs_without_an_event_loop(daemon: DaemonProcess) -> None:
+    state = str(daemon.state_dir)
+    _loaded("--state-dir", state, "emit", "--source", "ci", "--type", "build")
+    loaded = _loaded("--state-dir", state, "wait", "--source", "ci", "--since", "0",
+                     "--timeout", "30s")
+    assert "waitbus.consumers.feed" in loaded  # the probe really subscribed
+    assert not {"asyncio", "ssl", "_ssl", "concurrent", "subprocess", "h11"} & loaded

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from waitbus.consumers import ci
-from waitbus.consumers.feed import DEFAULT_RECONNECT_S, Feed
+from waitbus.consumers.feed import DEFAULT_RECONNECT_S, Feed, Item
 from waitbus.consumers.since import NOW, Since
 from waitbus.consumers.watch import Watch
 from waitbus.errors import NotRunning, UsageError, WaitTimeout
@@ -140,36 +140,83 @@ async def run(wait: Wait, paths: StatePaths, *, reconnect_s: float = DEFAULT_REC
         WaitTimeout: nothing ended the wait within its timeout; resume from its cursor.
         NotRunning: no daemon answered at all (within the timeout or `reconnect_s`).
     """
-    judge = _judge(wait.want)
-    cursor = wait.since.start(paths)
-    if isinstance(wait.want, ci.Commit):
-        # A commit's verdict may already be stored: reading it needs no daemon.
-        cursor, ended = _replay(judge, paths, cursor)
-        if ended:
-            return Outcome(ended, cursor)
-    feed = Feed(paths, wait.subscription, cursor=cursor, reconnect_s=reconnect_s)
-    # The feed's own cursor runs ahead to the end of each read; a wait resumes after the last
-    # item it actually took, so events read with the one that ended it still count next time.
+    import asyncio  # here: run_blocking's callers start without it
+
+    running = _Running(wait, paths, reconnect_s, on_event)
+    if running.ended:
+        return running.ended
     try:
         async with (asyncio.timeout(wait.timeout_s),
-                    contextlib.aclosing(feed.__aiter__()) as items):
+                    contextlib.aclosing(running.feed.__aiter__()) as items):
             async for item in items:
-                if isinstance(item, Event):
-                    cursor = item.cursor
-                    if on_event is not None:
-                        on_event(item)
-                    if ended := judge(item):
-                        return Outcome(ended, cursor)
-                elif isinstance(item, Live):
-                    cursor = max(cursor, item.cursor)
-                    if on_live is not None:
-                        await on_live(item.cursor)
+                if ended := running.take(item):
+                    return ended
+                if isinstance(item, Live) and on_live is not None:
+                    await on_live(item.cursor)
     except TimeoutError:
-        if feed.connects == 0:  # not a quiet bus: no daemon ever answered
-            raise NotRunning(paths.socket, wait.timeout_s or 0.0) from None
-        raise WaitTimeout(wait.timeout_s or 0.0, cursor) from None
+        raise running.timed_out() from None
     msg = "a feed never ends"
     raise AssertionError(msg)  # pragma: no cover
+
+
+def run_blocking(wait: Wait, paths: StatePaths, *, reconnect_s: float = DEFAULT_RECONNECT_S,
+                 on_event: OnEvent | None = None) -> Outcome:
+    """`run` on a blocking socket, for a caller with no event loop (`waitbus wait`, wait_for)."""
+    running = _Running(wait, paths, reconnect_s, on_event)
+    if running.ended:
+        return running.ended
+    deadline = None if wait.timeout_s is None else time.monotonic() + wait.timeout_s
+    batches = running.feed.blocking_batches(deadline)
+    try:
+        for batch in batches:
+            for item in batch:
+                if ended := running.take(item):
+                    return ended
+    except TimeoutError:
+        raise running.timed_out() from None
+    finally:
+        batches.close()
+    msg = "a feed never ends"
+    raise AssertionError(msg)  # pragma: no cover
+
+
+class _Running:
+    """What `run` and `run_blocking` share: where the wait starts, and the verdict per event."""
+
+    def __init__(self, wait: Wait, paths: StatePaths, reconnect_s: float,
+                 on_event: OnEvent | None) -> None:
+        self.wait = wait
+        self.paths = paths
+        self.on_event = on_event
+        self.judge = _judge(wait.want)
+        cursor = wait.since.start(paths)
+        self.ended: Outcome | None = None
+        if isinstance(wait.want, ci.Commit):
+            # A commit's verdict may already be stored: reading it needs no daemon.
+            cursor, stored = _replay(self.judge, paths, cursor)
+            if stored:
+                self.ended = Outcome(stored, cursor)
+        # The feed's own cursor runs ahead to the end of each read; a wait resumes after the
+        # last item it actually took, so events read with the one that ended it still count
+        # next time.
+        self.cursor = cursor
+        self.feed = Feed(paths, wait.subscription, cursor=cursor, reconnect_s=reconnect_s)
+
+    def take(self, item: Item) -> Outcome | None:
+        if isinstance(item, Live):
+            self.cursor = max(self.cursor, item.cursor)
+        elif isinstance(item, Event):
+            self.cursor = item.cursor
+            if self.on_event is not None:
+                self.on_event(item)
+            if ended := self.judge(item):
+                return Outcome(ended, self.cursor)
+        return None
+
+    def timed_out(self) -> NotRunning | WaitTimeout:
+        if self.feed.connects == 0:  # not a quiet bus: no daemon ever answered
+            return NotRunning(self.paths.socket, self.wait.timeout_s or 0.0)
+        return WaitTimeout(self.wait.timeout_s or 0.0, self.cursor)
 
 
 Judge = Callable[[Event], tuple[Event, ...]]

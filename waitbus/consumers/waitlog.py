@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -63,7 +62,11 @@ def logged(paths: StatePaths, wait: Wait, client: str) -> Iterator[WaitLog]:
         entry.ended(Ending.PRUNED)
         entry.save()
         raise
-    except (KeyboardInterrupt, asyncio.CancelledError):
+    except BaseException as exc:
+        # Ctrl-C, a cancelled task or an exit (not an error) interrupts the wait. Told apart
+        # by kind, not by naming asyncio's CancelledError: `waitbus wait` runs without asyncio.
+        if isinstance(exc, Exception):
+            raise
         entry.ended(Ending.INTERRUPTED)
         entry.save()
         raise

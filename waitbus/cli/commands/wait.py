@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 
 from waitbus.cli.durations import seconds
 from waitbus.cli.exits import Exit, table
 from waitbus.cli.output import add_format_flags, format_of, renderer
+from waitbus.cli.parser import RawDescriptionHelpFormatter
 from waitbus.cli.state import paths_from, reconnect_s, since_of
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "wait", help="block until a matching event; exit 0 success, 1 failure, 124 timeout",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=RawDescriptionHelpFormatter,
         epilog="a clause: dotted.key OP json-literal, OP one of = != < <= > >= ~ (glob)\n"
         "  waitbus wait --source pytest --match 'conclusion=\"failure\"' --timeout 5m\n"
         "  waitbus wait --all-of 'pytest:type=\"session\"' --all-of 'docker:fields.exit_code=0'"
@@ -56,7 +56,8 @@ def run(args: argparse.Namespace) -> int:
     render = renderer(format_of(args))
     paths = paths_from(args)
     with logged(paths, wait, "cli") as timing:
-        outcome = asyncio.run(waiting.run(wait, paths, reconnect_s=reconnect_s()))
+        # Blocking: a process that only waits starts faster without an event loop.
+        outcome = waiting.run_blocking(wait, paths, reconnect_s=reconnect_s())
         timing.woke(outcome)
     for event in outcome.events:
         print(render(event), flush=True)
