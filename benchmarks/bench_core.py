@@ -28,24 +28,41 @@ def _results(proc: subprocess.Popen[str]) -> dict[str, Any]:
     return value
 
 
-def fan_out(target: Target, receivers: int, schedule: Schedule) -> Samples:
-    """Send on `schedule` to `receivers` subscriber processes; one sample per arrival."""
+def fan_out(target: Target, receivers: int, schedule: Schedule) -> tuple[Samples, Samples]:
+    """Send on `schedule` to `receivers` subscriber processes.
+
+    Returns one sample per arrival, and one per send at its last arrival (when every receiver
+    has it; a send some receiver never got counts as lost there).
+    """
     argv = worker("subscribe", target.name, *target.worker_args())
     subs = spawn_many([argv] * receivers, ready=READY[target.name])
     samples = Samples(target.name, expected=schedule.n * receivers)
+    last_arrival = Samples(target.name, expected=schedule.n)
     try:
         times = schedule.times_ns()
+        first = procstat.snapshot(target.pid())
         for seq, intended in enumerate(times):
             pace(intended)
             target.send(seq)
         target.stop_subscribers()
+        cpu_s = 0.0
+        arrivals: dict[int, list[int]] = {}
         for sub in subs:
-            for key, received_ns in _results(sub)["received"].items():
+            result = _results(sub)
+            cpu_s += result["cpu_s"]
+            for key, received_ns in result["received"].items():
                 samples.add(times[int(key)], received_ns)
+                arrivals.setdefault(int(key), []).append(received_ns)
+        last = procstat.snapshot(target.pid())
+        samples.server_cpu_ns = round((last.cpu_s - first.cpu_s) * 1e9)
+        samples.client_cpu_ns = round(cpu_s * 1e9)
+        for seq, got in arrivals.items():
+            if len(got) == receivers:
+                last_arrival.add(times[seq], max(got))
     finally:
         for sub in subs:
             processes.stop(sub)
-    return samples
+    return samples, last_arrival
 
 
 def _exit_time_ns(proc: subprocess.Popen[str], timeout_s: float) -> int | None:
@@ -89,12 +106,12 @@ def wait_exit(target: WaitTarget, n: int, settle_ms: float = 20.0,
     return samples
 
 
-def _producers(target: Target, count: int, per_producer: int,
-               rate: float) -> list[subprocess.Popen[str]]:
+def _producers(target: Target, count: int, per_producer: int, rate: float,
+               burst: int) -> list[subprocess.Popen[str]]:
     procs = []
     for tag in range(count):
         argv = worker("produce", target.name, *target.worker_args(), "--n", str(per_producer),
-                      "--rate", str(rate), "--tag", str(tag))
+                      "--rate", str(rate), "--tag", str(tag), "--burst", str(burst))
         procs.append(subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                       stderr=subprocess.PIPE, text=True, env=child_env()))
     for proc in procs:
@@ -113,16 +130,18 @@ def _go(procs: list[subprocess.Popen[str]]) -> list[dict[str, Any]]:
     return [_results(proc) for proc in procs]
 
 
-def load(target: Target, producers: int, per_producer: int, rate: float = 0.0) -> dict[str, Any]:
+def load(target: Target, producers: int, per_producer: int, rate: float = 0.0,
+         burst: int = 1) -> dict[str, Any]:
     """`producers` processes send `per_producer` each (paced at `rate` Hz, or flat out).
 
-    A subscriber counts what arrives; the server's CPU is read before and after.
+    With `burst` > 1 a producer commits that many events per call (`emit_many`). A subscriber
+    counts what arrives; the server's CPU is read before and after.
     """
     sub = start_worker(worker("subscribe", target.name, *target.worker_args()),
                        READY[target.name])
     before_count = target.count() if isinstance(target, WaitbusTarget) else 0
     try:
-        procs = _producers(target, producers, per_producer, rate)
+        procs = _producers(target, producers, per_producer, rate, burst)
         first = procstat.snapshot(target.pid())
         done = _go(procs)
         last = procstat.snapshot(target.pid())
@@ -142,6 +161,8 @@ def load(target: Target, producers: int, per_producer: int, rate: float = 0.0) -
     }
     if rate:
         out["rate_hz_each"] = rate
+    if burst > 1:
+        out["burst"] = burst
     if isinstance(target, WaitbusTarget):
         # One extra row is the "stop" marker the subscriber ends on.
         out["stored"] = target.count() - before_count - 1

@@ -109,6 +109,9 @@ class Samples:
     expected: int
     latencies_ns: list[int] = field(default_factory=list)
     note: str = ""
+    # CPU time the server and the receiving processes spent on these samples, when measured.
+    server_cpu_ns: int = 0
+    client_cpu_ns: int = 0
 
     def add(self, intended_ns: int, received_ns: int) -> None:
         self.latencies_ns.append(received_ns - intended_ns)
@@ -117,6 +120,8 @@ class Samples:
         """Merge another round of the same target (interleaved runs)."""
         self.expected += other.expected
         self.latencies_ns.extend(other.latencies_ns)
+        self.server_cpu_ns += other.server_cpu_ns
+        self.client_cpu_ns += other.client_cpu_ns
 
     @property
     def lost(self) -> int:
@@ -136,6 +141,11 @@ def summarize(samples: Samples) -> Summary:
     for name, q in QUANTILES:
         out[name] = _quantile(ordered, q) / 1e6 if ordered else None
     out["max"] = ordered[-1] / 1e6 if ordered else None
+    # CPU per delivered sample, in microseconds: steadier than wall time on a shared host.
+    if samples.server_cpu_ns and ordered:
+        out["server_cpu_us"] = samples.server_cpu_ns / len(ordered) / 1e3
+    if samples.client_cpu_ns and ordered:
+        out["client_cpu_us"] = samples.client_cpu_ns / len(ordered) / 1e3
     if samples.note:
         out["note"] = samples.note
     return out

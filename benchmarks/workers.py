@@ -53,12 +53,15 @@ def stream(args: argparse.Namespace) -> Iterator[bytes]:
 def subscribe(args: argparse.Namespace) -> int:
     """Record the arrival time of every message until `stop`; print {seq: ns} as JSON."""
     received: dict[str, int] = {}
+    first_cpu_s = 0.0
     for data in stream(args):
         now = time.monotonic_ns()
         if data == STOP:
             break
+        if not received:
+            first_cpu_s = time.process_time()  # start-up and subscribing are not per message
         received[data.decode()] = now
-    json.dump({"received": received}, sys.stdout)
+    json.dump({"received": received, "cpu_s": time.process_time() - first_cpu_s}, sys.stdout)
     return 0
 
 
@@ -74,11 +77,23 @@ def _sender(args: argparse.Namespace) -> Callable[[int], None]:
         import waitbus
 
         state_dir = Path(args.state_dir)
+        if args.burst > 1:
+            # One call per burst: this send commits events seq .. seq + burst - 1.
+            def emit_many(seq: int) -> None:
+                waitbus.emit_many([{"source": "bench", "type": "load",
+                                    "fields": {"p": args.tag, "seq": s}}
+                                   for s in range(seq, min(seq + args.burst, args.n))],
+                                  state_dir=state_dir)
+
+            return emit_many
 
         def emit(seq: int) -> None:
             waitbus.emit("bench", "load", fields={"p": args.tag, "seq": seq}, state_dir=state_dir)
 
         return emit
+    if args.burst > 1:
+        msg = "--burst is for waitbus (emit_many); the peers publish one message per send"
+        raise SystemExit(msg)
     client = peers.RedisClient(args.port) if args.target == "redis" else peers.NatsClient(
         args.port)
     return lambda seq: client.publish(SUBJECT, b"%d-%d" % (args.tag, seq))
@@ -95,7 +110,7 @@ def produce(args: argparse.Namespace) -> int:
         args.start_ns = time.monotonic_ns()
     pace(args.start_ns, spin_ns=0)
     first = time.monotonic_ns()
-    for seq in range(args.n):
+    for seq in range(0, args.n, args.burst):
         if step:
             late_max = max(late_max, pace(args.start_ns + seq * step, spin_ns=0))
         send(seq)
@@ -115,6 +130,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate", type=float, default=0.0)
     parser.add_argument("--start-ns", type=int, default=0)
     parser.add_argument("--tag", type=int, default=0)
+    parser.add_argument("--burst", type=int, default=1,
+                        help="events per send (waitbus: one emit_many call)")
     args = parser.parse_args(argv)
     roles = {"subscribe": subscribe, "wait": wait_once, "produce": produce}
     return roles[args.role](args)

@@ -32,7 +32,13 @@ def test_quick_run_measures_waitbus_beside_every_peer_and_writes_its_json(
     assert ingest["lost"] == ingest["lost_in_store"] == 0
     assert set(doc["idle"]) == {"waitbus", "redis", "nats"}
     assert all(row["rss_mb"] > 0 for row in doc["idle"].values())
-    assert "idle RSS < 25 MB" in doc["targets"]
+    assert "idle RSS < 20 MB" in doc["targets"]
+    assert labels["fan-out to 3, last receiver"] == ["waitbus", "redis", "nats"]
+    assert labels["process: emit, exec -> exit"][0] == "waitbus emit"
+    assert labels["process: wait, exec -> subscribed"][0] == "waitbus wait"
+    burst = doc["throughput"]["ingest, emit_many of 10"]
+    assert burst["sent"] == burst["stored"] == burst["received"]
+    assert doc["latency"]["emit -> subscriber"][0]["client_cpu_us"] > 0
     printed = capsys.readouterr().out
     assert "== emit -> subscriber (ms)" in printed
     assert "vs redis" in printed
