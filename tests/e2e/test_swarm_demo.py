@@ -13,9 +13,9 @@ from tests.e2e.tmux_pane import Pane, tmux_env
 BOUND_S = 120.0
 
 
-def _swarm(*args: str) -> subprocess.CompletedProcess[str]:
+def _swarm(*args: str, bound_s: float = BOUND_S) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "waitbus", "swarm-demo", *args],
-                          capture_output=True, text=True, timeout=BOUND_S, check=False,
+                          capture_output=True, text=True, timeout=bound_s, check=False,
                           env={**os.environ, "PYTHONUNBUFFERED": "1"})
 
 
@@ -52,6 +52,22 @@ def test_swarm_kill_picks_the_agent_and_json_reports_every_latency() -> None:
     assert rows["agent-2"]["exit_status"] == -9
     survivors = [row for name, row in rows.items() if name != "agent-2"]
     assert all(row["noticed_ms"] > 0 and row["exit_status"] == 0 for row in survivors)
+
+
+def test_swarm_on_frameworks_wakes_pydantic_ai_and_langgraph_agents_and_survivors_notice(
+        ) -> None:
+    # Each Pydantic AI agent starts its own `waitbus mcp`; the phases allow 120 s each.
+    result = _swarm("--frameworks", "--agents", "3", "--kill", "2", "--json", bound_s=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = json.loads(result.stdout)
+    assert report["ok"] is True, report["problems"]
+    rows = {row["name"]: row for row in report["rows"]}
+    assert {name: row["framework"] for name, row in rows.items()} == {
+        "agent-1": "pydantic-ai", "agent-2": "langgraph", "agent-3": "pydantic-ai"}
+    assert all(row["woke_ms"] > 0 for row in rows.values())
+    assert rows["agent-2"]["killed"] is True
+    assert all(rows[name]["noticed_ms"] > 0 for name in ("agent-1", "agent-3"))
+    assert report["lane_events"] == 11
 
 
 def test_swarm_refuses_too_few_agents_with_a_usage_error() -> None:

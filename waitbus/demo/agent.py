@@ -67,16 +67,20 @@ class Agent:
                     for item in batch:
                         if isinstance(item, Live) and not ready:
                             ready = True
-                            self._emit(READY, f"{self.name} is listening", since=since)
-                        elif isinstance(item, Event) and not self._react(item, woke_ns):
+                            self.ready(since)
+                        elif isinstance(item, Event) and not self.react(item, woke_ns):
                             return 0
         except TimeoutError:
             return 1
         msg = "a feed never ends"
         raise AssertionError(msg)  # pragma: no cover
 
-    def _react(self, event: Event, woke_ns: int) -> bool:
-        """Answer one event; False once told to stop."""
+    def ready(self, since: int) -> None:
+        """Say that every event of the run after cursor `since` will reach this agent."""
+        self._emit(READY, f"{self.name} is listening", since=since)
+
+    def react(self, event: Event, woke_ns: int) -> bool:
+        """Answer one event of the run, received in order; False once told to stop."""
         self.seen.append(event.cursor)
         step = kind(event)
         if step == SEED:

@@ -32,6 +32,7 @@ class Child:
     name: str
     proc: subprocess.Popen[bytes]
     log: Path
+    framework: str
     status: int | None = None
 
 
@@ -44,6 +45,8 @@ class Swarm:
     count: int
     victim: int
     timeout_s: float
+    # One framework per agent, round robin ("" for a plain waitbus agent).
+    frameworks: tuple[str, ...] = ("",)
     run: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     children: list[Child] = field(default_factory=list)
 
@@ -94,13 +97,15 @@ class Swarm:
         for n in range(1, self.count + 1):
             name = f"agent-{n}"
             log = self.root / f"{name}.log"
-            argv = [sys.executable, "-m", "waitbus.demo.agent", "--state-dir",
-                    str(self.paths.root), "--run", self.run, "--name", name,
-                    "--lifetime", str(self.timeout_s * 4)]
+            framework = self.frameworks[(n - 1) % len(self.frameworks)]
+            module = ("waitbus.demo.frameworks", "--framework", framework) if framework else (
+                "waitbus.demo.agent",)
+            argv = [sys.executable, "-m", *module, "--state-dir", str(self.paths.root),
+                    "--run", self.run, "--name", name, "--lifetime", str(self.timeout_s * 4)]
             with open(log, "wb") as handle:
                 proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
                                         stdout=subprocess.DEVNULL, stderr=handle)
-            self.children.append(Child(name, proc, log))
+            self.children.append(Child(name, proc, log, framework))
         self.report(f"started {self.count} agent processes (run {self.run})")
 
     async def _kill(self, victim: Child, result: SwarmResult) -> None:
@@ -146,11 +151,14 @@ class Swarm:
 
 
 def run(report: Report, *, agents: int = 5, kill: int | None = None,
-        before_kill: Callable[[str], None] | None = None, timeout_s: float = 30.0) -> SwarmResult:
+        before_kill: Callable[[str], None] | None = None, timeout_s: float = 30.0,
+        frameworks: bool = False) -> SwarmResult:
     """Run the swarm in a fresh temporary directory and remove it afterwards.
 
     `kill` is the 1-based number of the agent to kill (default: the last one); `before_kill`
-    is called (in a worker thread) with the victim's name just before the kill.
+    is called (in a worker thread) with the victim's name just before the kill. With
+    `frameworks`, the agents are Pydantic AI and LangGraph agents, round robin over those
+    installed.
     """
     if not 2 <= agents <= MAX_AGENTS:
         msg = f"--agents {agents}: give 2 to {MAX_AGENTS} (one dies, the others must notice)"
@@ -159,8 +167,9 @@ def run(report: Report, *, agents: int = 5, kill: int | None = None,
     if not 1 <= victim <= agents:
         msg = f"--kill {victim}: give an agent number from 1 to {agents}"
         raise UsageError(msg)
+    chosen = _frameworks(report) if frameworks else ("",)
     swarm = Swarm(Path(tempfile.mkdtemp(prefix="waitbus-swarm-")), report, agents, victim - 1,
-                  timeout_s)
+                  timeout_s, chosen)
     result = SwarmResult(agents=agents)
     daemon = None
     try:
@@ -180,6 +189,20 @@ def run(report: Report, *, agents: int = 5, kill: int | None = None,
     return result
 
 
+def _frameworks(report: Report) -> tuple[str, ...]:
+    from waitbus.demo.frameworks import FRAMEWORKS, installed
+
+    found = installed()
+    if not found:
+        msg = (f"--frameworks: none of {', '.join(FRAMEWORKS)} is installed here; install "
+               "pydantic-ai-slim[mcp] and langgraph (`uv sync` installs them with the dev group)")
+        raise UsageError(msg)
+    missing = [name for name in FRAMEWORKS if name not in found]
+    report("agents on " + ", ".join(f"{name} {version}" for name, version in found.items())
+           + (f" ({', '.join(missing)} not installed)" if missing else ""))
+    return tuple(found)
+
+
 async def _supervise(swarm: Swarm, before_kill: Callable[[str], None] | None,
                      result: SwarmResult) -> None:
     ledger = Ledger(swarm.paths, swarm.run, cursor=0)
@@ -190,3 +213,5 @@ async def _supervise(swarm: Swarm, before_kill: Callable[[str], None] | None,
         await ledger.close()
     statuses = {child.name: child.status for child in swarm.children}
     check(swarm.paths, swarm.run, ledger.events, statuses, result)
+    for row, child in zip(result.rows, swarm.children, strict=True):
+        row.framework = child.framework or "waitbus"

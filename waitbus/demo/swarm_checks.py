@@ -20,10 +20,11 @@ class AgentRow:
     noticed_ms: float | None = None
     killed: bool = False
     status: int | None = None
+    framework: str = "waitbus"
 
     def to_json(self) -> JSONObject:
-        return {"name": self.name, "woke_ms": self.woke_ms, "noticed_ms": self.noticed_ms,
-                "killed": self.killed, "exit_status": self.status}
+        return {"name": self.name, "framework": self.framework, "woke_ms": self.woke_ms,
+                "noticed_ms": self.noticed_ms, "killed": self.killed, "exit_status": self.status}
 
 
 @dataclass

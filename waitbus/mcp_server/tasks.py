@@ -26,8 +26,10 @@ from pydantic import Field
 log = logging.getLogger(__name__)
 
 EXTENSION = "io.modelcontextprotocol/tasks"
-# How often a client should poll tasks/get: the most a woken wait lags behind its event.
-POLL_INTERVAL_MS = 1000
+# How often a client should poll tasks/get: the most a woken wait lags behind its event. The
+# extension has no push a client must accept, so polling is the signal; a poll is one small
+# JSON-RPC round trip over the client's own pipe.
+POLL_INTERVAL_MS = 250
 # How long a finished task's result stays readable after its wait could have ended.
 KEEP_S = 600.0
 

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from waitbus.demo.swarm_checks import SwarmResult
 
 KEY_WAIT_S = 60.0
+# Framework agents import much more before they are ready (Pydantic AI starts an MCP server).
+FRAMEWORK_PHASE_S = 120.0
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -31,6 +33,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--pause", action="store_true",
                    help="on a terminal, wait for a key press before the kill "
                    f"(at most {KEY_WAIT_S:g} s)")
+    p.add_argument("--frameworks", action="store_true",
+                   help="run the agents on Pydantic AI (woken through waitbus's MCP wait tool) "
+                   "and LangGraph (a graph whose node waits through the Python API), round "
+                   "robin over those installed")
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
 
 
@@ -42,7 +48,9 @@ def run(args: argparse.Namespace) -> int:
             print(f"swarm: {text}", flush=True)
 
     before_kill = _key_press if args.pause and sys.stdin.isatty() and not args.json else None
-    result = run_swarm(report, agents=args.agents, kill=args.kill, before_kill=before_kill)
+    result = run_swarm(report, agents=args.agents, kill=args.kill, before_kill=before_kill,
+                       frameworks=args.frameworks,
+                       timeout_s=FRAMEWORK_PHASE_S if args.frameworks else 30.0)
     if args.json:
         print(dump_json(result.to_json()))
     else:
@@ -53,11 +61,14 @@ def run(args: argparse.Namespace) -> int:
 def _print_result(result: SwarmResult, out: Callable[[str], None]) -> None:
     seed = f"seed #{result.seed.cursor}" if result.seed else "seed"
     failure = f"failure #{result.failure.cursor}" if result.failure else "failure"
-    out(f"{'agent':<10} {seed + ' -> woke':>20} {failure + ' -> noticed':>26}  exit")
+    named = any(row.framework != "waitbus" for row in result.rows)
+    head = f"{'agent':<10} {seed + ' -> woke':>20} {failure + ' -> noticed':>26}  exit"
+    out(head + ("  framework" if named else ""))
     for row in result.rows:
         noticed = "killed" if row.killed else _ms(row.noticed_ms)
         status = "-" if row.status is None else str(row.status)
-        out(f"{row.name:<10} {_ms(row.woke_ms):>20} {noticed:>26}  {status}")
+        line = f"{row.name:<10} {_ms(row.woke_ms):>20} {noticed:>26}  {status}"
+        out(f"{line:<64}  {row.framework}" if named else line)
     for text in result.checks:
         out(f"swarm: ok: {text}")
     for problem in result.problems:
