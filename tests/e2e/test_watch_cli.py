@@ -46,7 +46,7 @@ def test_each_matching_event_is_one_line_printed_while_the_watch_runs(
 
 
 def test_the_until_event_is_printed_last_and_sets_the_exit_code(daemon: DaemonProcess) -> None:
-    watcher = start_watch(daemon.state_dir, "--source", "pytest", 'type="test"',
+    watcher = start_watch(daemon.state_dir, "--source", "pytest", "--match", 'type="test"',
                           "--until", 'type="session"')
     try:
         emit("pytest", "test", conclusion="failure", state_dir=daemon.state_dir)

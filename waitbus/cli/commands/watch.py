@@ -30,6 +30,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("predicate", nargs="*", metavar="CLAUSE",
                    help="clauses (key OP value) one event must all meet, e.g. "
                    "conclusion=\"failure\"")
+    p.add_argument("--match", action="append", default=[], metavar="CLAUSE",
+                   help="a clause one event must meet, as in wait (repeatable; adds to CLAUSE)")
     p.add_argument("--source", help="only events from this source (for --until too)")
     p.add_argument("--inbox", metavar="NAME",
                    help='agent messages to NAME or to everyone ("*")')
@@ -72,14 +74,15 @@ def _watch(args: argparse.Namespace) -> Watch:
     from waitbus.sources import agents
 
     until = Match.of(args.until, source=args.source) if args.until else None
+    clauses = [*args.predicate, *args.match]
     if args.inbox is None:
-        if not args.predicate and args.source is None:
+        if not clauses and args.source is None:
             msg = ("watch needs a clause or --source (or --inbox); to see every event, "
                    "use `waitbus tail -f`")
             raise UsageError(msg)
-        return Watch(AnyOf((Match.of(args.predicate, source=args.source),)), until, args.count)
+        return Watch(AnyOf((Match.of(clauses, source=args.source),)), until, args.count)
     if args.source not in (None, agents.SOURCE):
         msg = "--inbox watches agent messages: narrow it with clauses, not another --source"
         raise UsageError(msg)
-    also = Match.of(args.predicate, source=agents.SOURCE).clauses
+    also = Match.of(clauses, source=agents.SOURCE).clauses
     return Watch(agents.inbox(args.inbox, also=also), until, args.count)
