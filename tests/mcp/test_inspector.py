@@ -95,7 +95,7 @@ def test_a_wait_through_the_inspector_on_the_2026_protocol_runs_as_a_task(
         daemon: DaemonProcess, tmp_path: Path) -> None:
     argv = inspector(daemon.state_dir, "--method", "tools/call", "--tool-name", "wait",
                      "--tool-arg", "source=ci", modern=True)
-    call = processes.start(argv, ready="started", stream="stderr", timeout_s=60,
+    call = processes.start(argv, ready="waitbus: task", stream="stderr", timeout_s=60,
                            env=agent_clients.env(tmp_path))
     try:
         shell_emit(daemon.state_dir, "--source", "ci", "--type", "build",
