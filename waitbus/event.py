@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from waitbus.errors import UsageError
+from waitbus.untrusted import escape
 
 # typing is left out at run time: every `waitbus emit` pays for each module it imports.
 TYPE_CHECKING = False
@@ -159,9 +160,10 @@ class Event:
             raise UsageError(msg) from exc
 
     def __str__(self) -> str:
+        """One line for people: outside text has its control characters escaped."""
         verdict = f" {self.conclusion}" if self.conclusion else ""
-        subject = f" {self.subject}" if self.subject else ""
-        return f"#{self.cursor} {self.source}/{self.type}{subject}{verdict}"
+        subject = f" {escape(self.subject)}" if self.subject else ""
+        return f"#{self.cursor} {escape(self.source)}/{escape(self.type)}{subject}{verdict}"
 
 
 def dump_json(value: JSON) -> str:

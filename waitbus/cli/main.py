@@ -91,16 +91,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.after_dashes = tail
     command = _module(args.command)
     if getattr(command, "LOGS", True):
-        import logging
-
-        logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                            format="waitbus: %(message)s", stream=sys.stderr)
+        _configure_logging(verbose=args.verbose)
     try:
         return int(command.run(args))
     except KeyboardInterrupt:
         return Exit.INTERRUPTED
     except WaitbusError as exc:
-        print(f"waitbus: {exc}", file=sys.stderr)
+        from waitbus.untrusted import escape
+
+        # A message may quote outside text (a daemon's refusal, a stored value).
+        print(f"waitbus: {escape(str(exc), keep_lines=True)}", file=sys.stderr)
         return _exit_for(exc)
     except BrokenPipeError:
         # `waitbus tail | head -1`: the reader has what it wanted. Point stdout at /dev/null
@@ -167,6 +167,21 @@ def _exit_for(exc: WaitbusError) -> int:
     if isinstance(exc, StoreError):
         return Exit.STORE
     return Exit.FAILED
+
+
+def _configure_logging(*, verbose: bool) -> None:
+    import logging
+
+    from waitbus.untrusted import escape
+
+    class Escaping(logging.Formatter):
+        # Log lines quote outside text (webhook replies, source errors): no terminal escapes.
+        def formatMessage(self, record: logging.LogRecord) -> str:
+            return escape(super().formatMessage(record), keep_lines=True)
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(Escaping("waitbus: %(message)s"))
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, handlers=[handler])
 
 
 def _silence_stdout() -> None:

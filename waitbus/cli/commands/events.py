@@ -9,7 +9,8 @@ import sys
 
 from waitbus.cli.output import Format, add_format_flags, format_of, renderer
 from waitbus.cli.state import paths_from
-from waitbus.event import JSON, dump_json
+from waitbus.event import JSON, dump_json, parse_cursor
+from waitbus.untrusted import escape
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -51,27 +52,28 @@ def _get(args: argparse.Namespace) -> int:
     if not paths.store.exists():
         msg = f"no event store at {paths.store}; run `waitbus init` or emit an event first"
         raise UsageError(msg)
+    cursor = parse_cursor(args.key) if args.key.isascii() and args.key.isdigit() else None
     with Store(paths, create=False) as store:
-        event = store.get(int(args.key), payload=args.payload) if args.key.isdigit() else None
+        event = store.get(cursor, payload=args.payload) if cursor is not None else None
         if event is None:
             found = store.get_by_delivery(args.key)
             event = None if found is None else store.get(found.cursor, payload=args.payload)
         pruned = store.pruned().through
-    if event is None and args.key.isdigit() and int(args.key) <= pruned:
+    if event is None and cursor is not None and cursor <= pruned:
         msg = (f"event {args.key} was pruned by retention (every cursor through {pruned} is "
                "gone); keep more with `waitbus serve --retain-age` or `--retain-bytes`")
         raise UsageError(msg)
     if event is None:
-        msg = (f"no stored event has cursor or delivery id {args.key!r}; "
+        msg = (f"no stored event has cursor or delivery id '{escape(args.key)}'; "
                "list them with `waitbus tail`")
         raise UsageError(msg)
     fmt = format_of(args)
     print(renderer(fmt)(event))
     if fmt is Format.TEXT:
-        print(f"  delivery_id {event.delivery_id}")
+        print(f"  delivery_id {escape(event.delivery_id)}")
         print(f"  fields {dump_json(event.fields)}")
         if event.payload is not None:
-            print(f"  payload {event.payload}")
+            print(f"  payload {escape(event.payload, keep_lines=True)}")
     return 0
 
 
@@ -87,9 +89,9 @@ def _query(args: argparse.Namespace) -> int:
             print(json.dumps({c: _json(v) for c, v in zip(result.columns, row, strict=True)},
                              separators=(",", ":")))
     else:
-        print("\t".join(result.columns))
+        print("\t".join(escape(column) for column in result.columns))
         for row in result.rows:
-            print("\t".join("NULL" if v is None else str(_json(v)) for v in row))
+            print("\t".join("NULL" if v is None else escape(str(_json(v))) for v in row))
     if result.truncated:
         print(f"waitbus: stopped at {args.max_rows} rows; raise --max-rows or narrow the query",
               file=sys.stderr)

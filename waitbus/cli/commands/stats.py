@@ -7,6 +7,7 @@ import time
 
 from waitbus.cli.state import paths_from
 from waitbus.event import dump_json
+from waitbus.untrusted import escape
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -40,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"wake latency, event committed -> waiter woke, over {stats.woken} woken waits: "
               f"p50 {lat['p50']:.2f} ms, p99 {lat['p99']:.2f} ms, max {lat['max']:.2f} ms")
     print(f"time spent waiting: {stats.waited_s:.1f} s, with no polling")
-    sources = ", ".join(f"{s} {n}" for s, n in stats.events_by_source.items()) or "none"
+    sources = ", ".join(f"{escape(s)} {n}" for s, n in stats.events_by_source.items()) or "none"
     print(f"events per source: {sources}")
     poll = stats.polling
     print(f"polling instead (computed from the same waits at each source's common interval: "

@@ -7,6 +7,7 @@ import asyncio
 
 from waitbus.cli.state import paths_from
 from waitbus.event import dump_json
+from waitbus.untrusted import escape
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -31,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"head cursor {info.head}, {len(info.subscribers)} subscriber(s)")
     for name, source in sorted(info.sources.items()):
         why = f": {source.error}" if source.error else ""
-        print(f"  source {name}: {source.state}{why}")
+        print(escape(f"  source {name}: {source.state}{why}"))
     for bridge in bridges:
-        print(bridge)
+        print(escape(str(bridge)))
     return 0

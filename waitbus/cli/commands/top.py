@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from waitbus.cli.output import line, use_colour
 from waitbus.cli.state import paths_from, reconnect_s
 from waitbus.event import Event, dump_json
+from waitbus.untrusted import escape
 
 if TYPE_CHECKING:
     from waitbus.consumers.top import Snapshot, Watch
@@ -135,8 +136,9 @@ def render(snap: Snapshot, where: str, width: int, height: int, colour: bool) ->
     for row in snap.rows[:rows_room]:
         last = row.last
         verdict = f" {last.conclusion}" if last.conclusion else ""
-        text = (f"{row.source:<14.14} {row.subject or '-':<32.32} {row.count:>6}  "
-                f"{(last.type + verdict):<28.28} {'#' + str(last.cursor):>8}  {_clock(last)}")
+        text = (f"{escape(row.source):<14.14} {escape(row.subject or '-'):<32.32} "
+                f"{row.count:>6}  {(escape(last.type) + verdict):<28.28} "
+                f"{'#' + str(last.cursor):>8}  {_clock(last)}")
         out.append(_verdict_colour(text, last, colour))
     out += ["", _paint("recent events", "1", colour)]
     room = max(0, height - len(out) - 1)
