@@ -6,7 +6,7 @@ from waitbus.errors import UsageError
 from waitbus.event import JSON, Event, JSONObject, parse_cursor
 from waitbus.mcp_server import uris
 from waitbus.mcp_server.schemas import INLINE_PAYLOAD_BYTES
-from waitbus.untrusted import clean, clean_json
+from waitbus.untrusted import clean, clean_json, escape
 
 
 def cursor_of(value: JSON, what: str = "cursor") -> int:
@@ -51,4 +51,13 @@ def payload_view(event: Event) -> JSON:
 def summary(event: Event) -> str:
     """One trusted line naming an event, without any of its outside text but the names."""
     verdict = f" {event.conclusion.value}" if event.conclusion else ""
-    return f"#{event.cursor} {clean(event.source)}/{clean(event.type)}{verdict}"
+    return f"#{event.cursor} {name(event.source)}/{name(event.type)}{verdict}"
+
+
+def name(text: str) -> str:
+    """A source or type on a trusted line: one line (controls escaped), at most 64 characters."""
+    shown = escape(text)
+    return shown if len(shown) <= NAME_CHARS else shown[: NAME_CHARS - 3] + "..."
+
+
+NAME_CHARS = 64
