@@ -18,7 +18,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "on", help="run a command (no shell) for each matching event",
         description="The event reaches the command as WAITBUS_EVENT_* environment variables "
-        "and a JSON file named by WAITBUS_EVENT_FILE, never on its argv.")
+        "and a JSON file named by WAITBUS_EVENT_FILE, never on its argv. The file is exact; "
+        "in a variable a NUL (which no variable can hold) reads \\x00.")
     p.add_argument("clause", nargs="?", help="a clause such as conclusion=\"failure\"")
     p.add_argument("--source", help="only events from this source")
     p.add_argument("--once", action="store_true", help="stop after the first matching event")
@@ -58,14 +59,21 @@ def _run_for(argv: list[str], event: Event) -> int:
         env.update({
             "WAITBUS_EVENT_FILE": handle.name,
             "WAITBUS_EVENT_CURSOR": str(event.cursor),
-            "WAITBUS_EVENT_SOURCE": event.source,
-            "WAITBUS_EVENT_TYPE": event.type,
-            "WAITBUS_EVENT_SUBJECT": event.subject or "",
+            "WAITBUS_EVENT_SOURCE": _env_value(event.source),
+            "WAITBUS_EVENT_TYPE": _env_value(event.type),
+            "WAITBUS_EVENT_SUBJECT": _env_value(event.subject or ""),
             "WAITBUS_EVENT_CONCLUSION": str(event.conclusion or ""),
-            "WAITBUS_EVENT_DELIVERY_ID": event.delivery_id,
+            "WAITBUS_EVENT_DELIVERY_ID": _env_value(event.delivery_id),
         })
         try:
             return subprocess.run(argv, env=env, check=False).returncode
-        except OSError as exc:
-            print(f"waitbus: cannot run {argv[0]}: {exc.strerror}", file=sys.stderr)
+        except (OSError, ValueError) as exc:
+            # The command cannot start for this event; the next event gets its own try.
+            print(f"waitbus: cannot run {argv[0]} for event {event.cursor}: "
+                  f"{getattr(exc, 'strerror', None) or exc}", file=sys.stderr)
             return 127
+
+
+def _env_value(text: str) -> str:
+    """An environment variable cannot hold a NUL: show it as \\x00 (the event file is exact)."""
+    return text.replace("\x00", "\\x00")
