@@ -27,27 +27,36 @@ class SecretError(UsageError):
 
 def check_name(name: str) -> str:
     """Secret names are short lowercase words usable as file and credential names."""
-    if not _NAME.fullmatch(name) or name.endswith(ENCRYPTED_SUFFIX):
+    if not is_secret_name(name):
         msg = (f"secret name {name!r} is not allowed; use lowercase letters, digits, '.', '_' "
                f"and '-' (e.g. {GITHUB_WEBHOOK})")
         raise UsageError(msg)
     return name
 
 
+def is_secret_name(name: str) -> bool:
+    return bool(_NAME.fullmatch(name)) and not name.endswith(ENCRYPTED_SUFFIX)
+
+
 def read_secret(name: str, paths: StatePaths) -> bytes | None:
     """The secret's bytes from $CREDENTIALS_DIRECTORY/NAME, else <state>/secrets/NAME, else None.
 
+    Trailing line breaks are not part of a secret: `echo` and editors add one, and Alertmanager
+    trims its own credentials_file the same way.
+
     Raises:
-        SecretError: the state file is readable by group or others, is not yours, or is only
-            stored encrypted (which systemd alone can decrypt).
+        SecretError: the state file is readable by group or others, is not yours, is over
+            MAX_SECRET_BYTES, or is only stored encrypted (which systemd alone can decrypt).
     """
     check_name(name)
     creds = os.environ.get(CREDENTIALS_DIRECTORY_ENV)
     if creds:
         found = _read_private(Path(creds) / name, trusted_dir=True)
         if found is not None:
-            return found
+            return found.rstrip(b"\r\n")
     found = _read_private(paths.secrets / name, trusted_dir=False)
+    if found is not None:
+        return found.rstrip(b"\r\n")
     if found is None and (paths.secrets / (name + ENCRYPTED_SUFFIX)).exists():
         msg = (f"secret {name} is stored encrypted in {paths.secrets}; only the systemd unit "
                "can read it (start the daemon with `systemctl --user start waitbus`)")
@@ -81,7 +90,12 @@ def _read_private(path: Path, *, trusted_dir: bool) -> bytes | None:
         # systemd owns and sets the mode of its credentials directory; the state copy is ours.
         if not trusted_dir:
             _check_private(path, info)
-        return handle.read(MAX_SECRET_BYTES)
+        data = handle.read(MAX_SECRET_BYTES + 1)
+    if len(data) > MAX_SECRET_BYTES:
+        msg = (f"secret {path} is over the {MAX_SECRET_BYTES}-byte limit; refusing it rather "
+               "than using a truncated copy: store a shorter one with `waitbus secret set`")
+        raise SecretError(msg)
+    return data
 
 
 def _check_private(path: Path, info: os.stat_result) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import re
@@ -16,7 +17,14 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run_cli
-from tests.sources.webhook_client import SECRET, deliver, fixture
+from tests.sources.webhook_client import (
+    SECRET,
+    TOKEN,
+    deliver,
+    fixture,
+    listening_daemon,
+    post,
+)
 from waitbus.demo import processes
 from waitbus.install import creds
 from waitbus.paths import StatePaths
@@ -24,6 +32,7 @@ from waitbus.secrets import (
     ALERTMANAGER_TOKEN,
     CREDENTIALS_DIRECTORY_ENV,
     GITHUB_WEBHOOK,
+    MAX_SECRET_BYTES,
     SecretError,
     read_secret,
 )
@@ -126,6 +135,53 @@ def test_secret_set_refuses_encryption_a_user_unit_cannot_use_here(state_dir: Pa
 def test_secret_set_refuses_an_empty_value_and_a_bad_name(state_dir: Path) -> None:
     assert "empty value" in run_cli(state_dir, "secret", "set", "x", input="\n").stderr
     assert "is not allowed" in run_cli(state_dir, "secret", "set", "../x", input="v").stderr
+
+
+def test_a_secret_file_ending_in_a_newline_authenticates_webhooks(state_dir: Path) -> None:
+    # As `echo value > file` or an editor writes it, and as Alertmanager reads its own.
+    _private(state_dir / "secrets" / GITHUB_WEBHOOK, SECRET + b"\n")
+    _private(state_dir / "secrets" / ALERTMANAGER_TOKEN, TOKEN + b"\r\n")
+    state_dir.chmod(0o700)
+    alert = json.dumps({"version": "4", "status": "firing", "receiver": "r", "groupKey": "g",
+                        "alerts": [{"status": "firing", "labels": {"alertname": "A"},
+                                    "fingerprint": "f1", "startsAt": "2025-01-01T00:00:00Z"}],
+                        "commonLabels": {}}).encode()
+    with listening_daemon(state_dir) as (url, _proc):
+        github = deliver(url, "workflow_run", "nl-1", fixture("workflow_run.completed"))
+        alertmanager = post(url, "/alertmanager", alert,
+                            {"Content-Type": "application/json",
+                             "Authorization": f"Bearer {TOKEN.decode()}"})
+    assert github.status == 200, github.body
+    assert alertmanager.status == 200, alertmanager.body
+
+
+def test_secret_set_refuses_a_value_over_the_limit_and_stores_nothing(state_dir: Path) -> None:
+    done = run_cli(state_dir, "secret", "set", GITHUB_WEBHOOK,
+                   input="x" * (MAX_SECRET_BYTES + 1))
+    assert done.returncode == 2
+    assert f"over the {MAX_SECRET_BYTES}-byte limit" in done.stderr
+    assert not (state_dir / "secrets" / GITHUB_WEBHOOK).exists()
+
+
+def test_a_stored_secret_over_the_limit_is_refused_not_truncated(tmp_path: Path) -> None:
+    paths = StatePaths(tmp_path / "state")
+    _private(paths.secrets / GITHUB_WEBHOOK, b"x" * (MAX_SECRET_BYTES + 1))
+    with pytest.raises(SecretError, match="over the"):
+        read_secret(GITHUB_WEBHOOK, paths)
+
+
+def test_stray_files_in_secrets_do_not_block_install_systemd(state_dir: Path,
+                                                            tmp_path: Path) -> None:
+    assert run_cli(state_dir, "secret", "set", GITHUB_WEBHOOK, "--storage", "file",
+                   input="hunter2").returncode == 0
+    _private(state_dir / "secrets" / f"{GITHUB_WEBHOOK}~", b"an editor's backup")
+    _private(state_dir / "secrets" / f".{GITHUB_WEBHOOK}.123.tmp", b"an interrupted set")
+    done = run_cli(state_dir, "install-systemd", "--dry-run", "--skip-verify",
+                   "--unit-dir", str(tmp_path / "units"))
+    assert done.returncode == 0, done.stderr
+    loads = [line for line in done.stdout.splitlines() if line.startswith("LoadCredential")]
+    assert loads == [f"LoadCredential={GITHUB_WEBHOOK}:{state_dir / 'secrets' / GITHUB_WEBHOOK}"]
+    assert f"ignoring {state_dir / 'secrets' / (GITHUB_WEBHOOK + '~')}" in done.stderr
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from waitbus.errors import UsageError
 from waitbus.install import creds
 from waitbus.install.creds import Storage
 from waitbus.paths import StatePaths
-from waitbus.secrets import ENCRYPTED_SUFFIX, check_name
+from waitbus.secrets import ENCRYPTED_SUFFIX, MAX_SECRET_BYTES, check_name
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +22,10 @@ class Stored:
 def store(paths: StatePaths, name: str, value: bytes, storage: Storage | None = None) -> Stored:
     """Store `value` as secret `name`; `storage` None picks what this systemd supports."""
     check_name(name)
+    if len(value) > MAX_SECRET_BYTES:
+        msg = (f"secret {name} is {len(value)} bytes, over the {MAX_SECRET_BYTES}-byte limit; "
+               "nothing was stored")
+        raise UsageError(msg)
     version = creds.systemd_version()
     chosen = storage or creds.storage_for_user_unit(version)
     if chosen is Storage.ENCRYPTED and creds.storage_for_user_unit(version) is Storage.FILE:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import plistlib
 import re
@@ -13,7 +14,9 @@ from pathlib import Path
 
 from waitbus.errors import UsageError
 from waitbus.paths import StatePaths
-from waitbus.secrets import ENCRYPTED_SUFFIX, check_name
+from waitbus.secrets import ENCRYPTED_SUFFIX, is_secret_name
+
+log = logging.getLogger(__name__)
 
 SYSTEMD_UNIT = "waitbus.service"
 BRIDGE_UNIT = "waitbus-bridge.service"
@@ -98,7 +101,11 @@ def credential_lines(paths: StatePaths) -> list[str]:
     for item in sorted(paths.secrets.iterdir()):
         encrypted = item.name.endswith(ENCRYPTED_SUFFIX)
         name = item.name.removesuffix(ENCRYPTED_SUFFIX)
-        check_name(name)
+        if not is_secret_name(name) or not item.is_file():
+            # An editor's backup (NAME~), an interrupted `secret set` (.NAME.PID.tmp): not a
+            # secret, and no reason to refuse the install.
+            log.warning("ignoring %s: not a secret `waitbus secret set` stores", item)
+            continue
         setting = "LoadCredentialEncrypted" if encrypted else "LoadCredential"
         lines.append(f"{setting}={name}:{_safe_path(item)}")
     return lines

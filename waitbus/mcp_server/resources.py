@@ -71,9 +71,9 @@ def read(bus: Bus, uri: str) -> Contents:
             msg = f"event {ref.cursor} has no payload"
             raise UsageError(msg)
         return Contents(uri, fence_text(event.payload), "text/plain")
-    body: JSONObject = {"notice": NOTICE, "event": event_view(event),
+    view: JSONObject = {"notice": NOTICE, "event": event_view(event),
                         "payload": payload_view(event)}
-    return Contents(uri, _noticed(body), JSON_MIME)
+    return Contents(uri, _noticed(view), JSON_MIME)
 
 
 def _noticed(body: JSONObject) -> str:
