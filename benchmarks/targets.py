@@ -59,7 +59,7 @@ class WaitbusTarget:
         emitter.append(self.paths, emitter.draft("bench", "stop"))
 
     def count(self) -> int:
-        with Store(self.paths, create=False) as store:
+        with Store(self.paths, read_only=True) as store:
             return store.count()
 
     def wait_argv(self, seq: int) -> tuple[list[str], str]:

@@ -30,7 +30,7 @@ def test_emit_many_with_one_bad_item_stores_nothing(state_dir: Path) -> None:
         waitbus.emit_many([{"source": "ci", "type": "a"}, {"sorce": "ci", "type": "b"}],
                           state_dir=state_dir)
     waitbus.emit("ci", "other", state_dir=state_dir)
-    with Store(resolve(state_dir), create=False) as store:
+    with Store(resolve(state_dir), read_only=True) as store:
         assert [e.type for e in store.read_after(0)] == ["other"]
 
 

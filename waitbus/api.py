@@ -28,7 +28,7 @@ def emit(source: str, type: str, *, subject: str | None = None,
     """
     item = emitter.draft(source, type, subject=subject, conclusion=conclusion, fields=fields,
                          payload=payload, delivery_id=delivery_id)
-    return emitter.append(of_state_dir(state_dir), item)
+    return emitter.append(of_state_dir(state_dir), item)[0]
 
 
 def emit_many(events: Iterable[Mapping[str, object]], *,
@@ -61,9 +61,12 @@ async def aemit(source: str, type: str, *, subject: str | None = None,
                 fields: Mapping[str, JSON] | None = None, payload: str | None = None,
                 delivery_id: str | None = None,
                 state_dir: str | os.PathLike[str] | None = None) -> Event:
-    """The asyncio twin of emit: one short SQLite commit on the loop's thread."""
-    return emit(source, type, subject=subject, conclusion=conclusion, fields=fields,
-                payload=payload, delivery_id=delivery_id, state_dir=state_dir)
+    """The asyncio twin of emit: the commit (a file lock and SQLite) runs in a worker thread,
+    so the event loop keeps running while other writers hold the lock."""
+    item = emitter.draft(source, type, subject=subject, conclusion=conclusion, fields=fields,
+                         payload=payload, delivery_id=delivery_id)
+    event, _new = await asyncio.to_thread(emitter.append, of_state_dir(state_dir), item)
+    return event
 
 
 async def await_for(match: str | Sequence[str] | Match | None = None, *,

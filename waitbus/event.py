@@ -59,6 +59,8 @@ class Draft:
     fields: JSONObject = field(default_factory=dict)
     payload: str | None = None
     origin: str = LOCAL
+    # `fields` encoded once, when checked: the store writes these bytes.
+    fields_json: str = field(init=False, repr=False, compare=False, default="")
 
     def __post_init__(self) -> None:
         _check_text("source", self.source)
@@ -71,7 +73,9 @@ class Draft:
         if not isinstance(given, dict):
             msg = f"fields must be a JSON object, got {type(given).__name__}"
             raise UsageError(msg)
-        size = len(_checked_fields(self.fields))
+        encoded = _checked_fields(self.fields)
+        object.__setattr__(self, "fields_json", encoded)  # frozen: set once, here
+        size = len(encoded)
         if size > MAX_FIELDS_BYTES:
             msg = (
                 f"fields take {size} bytes encoded, over the {MAX_FIELDS_BYTES}-byte limit; "

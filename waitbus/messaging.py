@@ -28,8 +28,8 @@ async def arequest(to: str, body: str, *, sender: str, thread: str | None = None
     # subscription is still replayed to it.
     cursor = NOW.start(paths)
     correlation = uuid.uuid4().hex
-    sent = emitter.append(paths.ensure(), agents.message(
-        to, body, sender=sender, thread=thread, correlation=correlation))
+    message = agents.message(to, body, sender=sender, thread=thread, correlation=correlation)
+    sent, _new = await asyncio.to_thread(emitter.append, paths, message)
     wait = waiting.build(agents.correlated(correlation, not_delivery=sent.delivery_id),
                          since=cursor, timeout_s=timeout_s)
     outcome = await waiting.run(wait, paths, reconnect_s=reconnect_s)
@@ -53,15 +53,18 @@ def respond(request: Event, body: str, *, sender: str | None = None,
     `sender` defaults to the request's addressee. Answering the same request twice as the same
     sender stores one reply.
     """
-    return emitter.append(of_state_dir(state_dir).ensure(), agents.reply(
-        request, body, sender=sender, conclusion=conclusion))
+    reply = agents.reply(request, body, sender=sender, conclusion=conclusion)
+    return emitter.append(of_state_dir(state_dir), reply)[0]
 
 
 async def arespond(request: Event, body: str, *, sender: str | None = None,
                    conclusion: Conclusion | str | None = None,
                    state_dir: str | os.PathLike[str] | None = None) -> Event:
-    """The asyncio twin of respond: one short SQLite commit on the loop's thread."""
-    return respond(request, body, sender=sender, conclusion=conclusion, state_dir=state_dir)
+    """The asyncio twin of respond: the commit runs in a worker thread, so the event loop
+    keeps running while other writers hold the lock."""
+    reply = agents.reply(request, body, sender=sender, conclusion=conclusion)
+    event, _new = await asyncio.to_thread(emitter.append, of_state_dir(state_dir), reply)
+    return event
 
 
 async def areceive(name: str, *, timeout_s: float | None = None,

@@ -99,7 +99,7 @@ class Host:
             self.daemon.stop()
 
     def events(self) -> list[Event]:
-        with Store(resolve(self.state_dir), create=False) as store:
+        with Store(resolve(self.state_dir), read_only=True) as store:
             out: list[Event] = []
             while batch := store.read_after(out[-1].cursor if out else 0, limit=5000):
                 out += batch

@@ -21,7 +21,7 @@ def test_batch_stores_every_line_in_order_and_prints_each(state_dir: Path) -> No
     assert done.returncode == 0, done.stderr
     printed = [json.loads(text) for text in done.stdout.splitlines()]
     assert [p["fields"]["n"] for p in printed] == list(range(200))
-    with Store(resolve(state_dir), create=False) as store:
+    with Store(resolve(state_dir), read_only=True) as store:
         assert [e.fields["n"] for e in store.read_after(0, limit=500)] == list(range(200))
 
 
@@ -36,7 +36,7 @@ def test_batch_takes_every_event_key_and_a_last_line_without_newline(state_dir: 
         "subject": "me/repo", "conclusion": "failure", "fields": {"exit_code": 2},
         "delivery_id": "run-7"}
     assert second["source"] == "a"
-    with Store(resolve(state_dir), create=False) as store:
+    with Store(resolve(state_dir), read_only=True) as store:
         stored = store.get(first["cursor"])
         assert stored is not None
         assert stored.payload == "log"
@@ -49,7 +49,7 @@ def test_a_bad_line_is_named_and_the_lines_before_it_stay_stored(state_dir: Path
     assert done.returncode == Exit.USAGE
     assert "stdin line 3" in done.stderr
     assert "Traceback" not in done.stderr
-    with Store(resolve(state_dir), create=False) as store:
+    with Store(resolve(state_dir), read_only=True) as store:
         assert [e.type for e in store.read_after(0)] == ["ok", "ok"]
 
 

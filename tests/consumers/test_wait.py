@@ -87,7 +87,7 @@ def test_nothing_to_wait_for_and_both_combinations_are_refused() -> None:
 def test_since_a_time_starts_after_the_newest_event_received_before_it(
         state_dir: Path) -> None:
     paths = resolve(state_dir)
-    first = emitter.append(paths, emitter.draft("s", "t", received_at=100))
+    first, _new = emitter.append(paths, emitter.draft("s", "t", received_at=100))
     emitter.append(paths, emitter.draft("s", "t", received_at=300))
     assert Since(received_ns=200).start(paths) == first.cursor
     assert NOW.start(paths) == first.cursor + 1

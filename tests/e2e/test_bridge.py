@@ -211,7 +211,7 @@ def test_wrong_nkey_is_refused_with_a_clear_message_and_no_secret_shown(
 
 
 def _exported(host: Host) -> int:
-    with Store(resolve(host.state_dir), create=False) as store:
+    with Store(resolve(host.state_dir), read_only=True) as store:
         return store.bridges()["nats"][0]
 
 

@@ -59,7 +59,7 @@ def test_the_daemon_prunes_as_events_arrive(state_dir: Path,
     assert pruning_daemon.stderr is not None
     line = processes.read_until(pruning_daemon.stderr, "retention pruned", 30.0)
     assert line is not None, "the daemon never reported a retention pass"
-    with Store(StatePaths(state_dir), create=False) as store:
+    with Store(StatePaths(state_dir), read_only=True) as store:
         assert store.count() <= 200
         assert store.pruned().through >= 900
 

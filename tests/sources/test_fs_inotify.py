@@ -38,7 +38,7 @@ def watching(state_dir: Path, *paths: Path) -> Iterator[subprocess.Popen[str]]:
 
 
 def fs_events(state_dir: Path) -> list[Event]:
-    with Store(resolve(state_dir), create=False) as store:
+    with Store(resolve(state_dir), read_only=True) as store:
         return [e for e in store.read_after(0) if e.source == "fs"]
 
 

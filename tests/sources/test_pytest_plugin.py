@@ -58,7 +58,7 @@ def project_with(tmp_path: Path, source: str) -> Path:
 
 
 def recorded(state_dir: Path) -> list[Event]:
-    with Store(resolve(state_dir), create=False) as store:
+    with Store(resolve(state_dir), read_only=True) as store:
         return [e for e in store.read_after(0, payload=True) if e.source == "pytest"]
 
 

@@ -143,7 +143,7 @@ def test_real_alertmanager_group_becomes_one_event_per_alert(state_dir: Path, au
         _push(api, [_alert("DiskFull", "critical", ended=True)])
         assert resolved.wait(30) == 0
         processes.stop(resolved)
-    with Store(resolve(state_dir), create=False) as store:
+    with Store(resolve(state_dir), read_only=True) as store:
         events = store.read_after(0)
     by_name = {(e.subject, e.fields["status"]): e for e in events}
     assert set(by_name) >= {("DiskFull", "firing"), ("DiskSlow", "firing"),
@@ -169,7 +169,7 @@ def test_wrong_token_gets_401_and_stores_nothing(state_dir: Path) -> None:
         ok = post(url, "/alertmanager", body, {"Content-Type": "application/json",
                                                "Authorization": f"Bearer {TOKEN.decode()}"})
     assert ok.status == 200
-    with Store(resolve(state_dir), create=False) as store:
+    with Store(resolve(state_dir), read_only=True) as store:
         assert [e.delivery_id for e in store.read_after(0)] == ["alertmanager:f:firing:t"]
 
 

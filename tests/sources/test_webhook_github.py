@@ -28,7 +28,7 @@ from waitbus.store.store import Store
 
 
 def _stored(state_dir: Path) -> list[Event]:
-    with Store(resolve(state_dir), create=False) as store:
+    with Store(resolve(state_dir), read_only=True) as store:
         return list(store.read_after(0))
 
 
@@ -42,7 +42,7 @@ def test_signed_failed_job_delivery_is_stored_and_fails_a_wait(state_dir: Path) 
         assert answer.status == 200
         assert waiter.wait(20) == 1
         processes.stop(waiter)
-        with Store(resolve(state_dir), create=False) as store:
+        with Store(resolve(state_dir), read_only=True) as store:
             (event,) = store.read_after(0, payload=True)
     assert event.delivery_id == "github:d-job-1"
     assert event.subject == "Codertocat/Hello-World"

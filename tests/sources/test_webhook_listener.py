@@ -73,7 +73,7 @@ async def exchange(address: tuple[str, int], data: bytes, *, half_close: bool = 
 
 
 def stored(state_dir: Path) -> list[str]:
-    with Store(resolve(state_dir), create=False) as store:
+    with Store(resolve(state_dir), read_only=True) as store:
         return [e.delivery_id for e in store.read_after(0)]
 
 

@@ -20,12 +20,12 @@ def paths(state_dir: Path) -> StatePaths:
     found = StatePaths(state_dir)
     with Store(found) as store:
         for n in range(5):
-            store.append(emitter.draft("ci", "build", fields={"n": n}), ring=False)
+            store.append(emitter.draft("ci", "build", fields={"n": n}))
     return found
 
 
 def _unchanged(paths: StatePaths) -> None:
-    with Store(paths, create=False) as store:
+    with Store(paths, read_only=True) as store:
         assert store.count() == 5
 
 

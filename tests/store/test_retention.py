@@ -27,7 +27,7 @@ def _fill(store: Store, count: int, *, received_at: int | None = None, pad: int 
         if received_at is not None:
             draft = Draft(draft.source, draft.type, draft.delivery_id, received_at,
                           fields=draft.fields)
-        store.append(draft, ring=False)
+        store.append(draft)
 
 
 def _run(store: Store, policy: Retention, *, floor: int | None = None,

@@ -118,7 +118,7 @@ def test_reader_opening_a_store_before_its_schema_exists_sees_it_empty(state_dir
 
     state_dir.mkdir(mode=0o700)
     sqlite3.connect(state_dir / "events.db").close()  # the file a starting daemon just made
-    with Store(resolve(state_dir), create=False) as store:
+    with Store(resolve(state_dir), read_only=True) as store:
         assert store.head() == 0
         assert store.read_after(0) == []
 
@@ -143,9 +143,10 @@ def test_store_from_version_1_gains_origin_and_keeps_its_rows(state_dir: Path) -
     db.execute("PRAGMA user_version=1")
     db.commit()
     db.close()
-    with Store(resolve(state_dir), create=False) as store:
-        (old,) = store.read_after(0)
+    with Store(resolve(state_dir), read_only=True) as reader:
+        (old,) = reader.read_after(0)
         assert (old.delivery_id, old.origin) == ("old", "local")
+    with Store(resolve(state_dir)) as store:
         new, _ = store.append(replace(emitter.draft("ci", "build"), origin="hostb"))
         assert [e.origin for e in store.read_after(0)] == ["local", "hostb"]
         assert new.cursor == old.cursor + 1
@@ -216,3 +217,44 @@ def test_append_many_of_nothing_stores_and_rings_nothing(state_dir: Path) -> Non
         finally:
             bell.close()
         assert store.count() == 0
+
+
+def test_a_reader_refuses_to_append_and_needs_an_existing_store(state_dir: Path) -> None:
+    with pytest.raises(StoreError, match="no event store"):
+        Store(resolve(state_dir), read_only=True)
+    with Store(resolve(state_dir)) as writer:
+        writer.append(emitter.draft("t", "x"))
+    with Store(resolve(state_dir), read_only=True) as reader:
+        assert reader.head() == 1
+        with pytest.raises(StoreError, match="read-only"):
+            reader.append(emitter.draft("t", "x"))
+
+
+def test_on_commit_runs_once_per_commit_that_adds_rows(state_dir: Path) -> None:
+    commits: list[int] = []
+    with Store(resolve(state_dir), on_commit=lambda: commits.append(s.head())) as s:
+        first, _ = s.append(emitter.draft("t", "x", delivery_id="a"))
+        s.append(emitter.draft("t", "x", delivery_id="a"))
+        s.append_many([emitter.draft("t", "x", delivery_id=d) for d in ("a", "b", "c")])
+        s.append_many([emitter.draft("t", "x", delivery_id="b")])
+    assert commits == [first.cursor, first.cursor + 2]
+
+
+def test_an_ordinary_open_takes_no_write_lock(state_dir: Path) -> None:
+    import fcntl
+    import threading
+
+    paths = resolve(state_dir)
+    with Store(paths):
+        pass
+    held = os.open(paths.store_lock, os.O_RDWR)
+    fcntl.flock(held, fcntl.LOCK_EX)  # as a writer in the middle of a commit
+    try:
+        opening = threading.Thread(target=lambda: Store(paths).close())
+        opening.start()
+        opening.join(10)
+        assert not opening.is_alive(), "opening an up-to-date store waited for the write lock"
+    finally:
+        fcntl.flock(held, fcntl.LOCK_UN)
+        os.close(held)
+        opening.join(10)

@@ -52,7 +52,7 @@ def read(paths: StatePaths, head: int | None = None) -> list[BridgeReport]:
     """Every bridge the store knows, with lags against `head` (default: the store's head)."""
     if not paths.store.exists():
         return []
-    with Store(paths, create=False) as store:
+    with Store(paths, read_only=True) as store:
         marks = store.bridges()
         if head is None:
             head = store.head()

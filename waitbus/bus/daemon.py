@@ -44,6 +44,7 @@ class Daemon:
         self.source_state = {s.name: SourceInfo(SourceState.STOPPED) for s in self.sources}
         self._stop = asyncio.Event()
         self._lock_fd = -1
+        self._store: Store | None = None
         self._broadcast: Broadcast | None = None
         self._pruning: Pruning | None = None
         self.metrics = Metrics()
@@ -70,8 +71,9 @@ class Daemon:
     async def _start(self) -> tuple[asyncio.Server, socket.socket]:
         paths = self.settings.paths.ensure()
         self._lock_fd = _take_lock(paths.daemon_lock)
-        store = Store(paths)
-        self._broadcast = Broadcast(store, batch_rows=self.settings.batch_rows)
+        # The daemon's own commits fan out at once instead of ringing its own doorbell.
+        self._store = Store(paths, on_commit=self._committed)
+        self._broadcast = Broadcast(self._store, batch_rows=self.settings.batch_rows)
         self._pruning = Pruning(Store(paths), self.settings.retention, self._broadcast)
         self._broadcast.on_batch = lambda rows: self.metrics.on_fanned_out(rows, time.time_ns())
         self._serve_metrics()
@@ -120,16 +122,14 @@ class Daemon:
         for path in (paths.socket, paths.doorbell):
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
-        if self._broadcast is not None:
-            self._broadcast.store.close()
+        if self._store is not None:
+            self._store.close()
         os.close(self._lock_fd)
 
     def append(self, draft: Draft) -> tuple[Event, bool]:
-        """The in-process sink for sources: commit, then fan out at once."""
-        assert self._broadcast is not None
-        stored = self._broadcast.store.append(draft, ring=False)
-        self._fan_out()
-        return stored
+        """The in-process sink for sources: commit; the store's hook fans the row out."""
+        assert self._store is not None
+        return self._store.append(draft)
 
     def status(self) -> StatusInfo:
         assert self._broadcast is not None
@@ -203,11 +203,14 @@ class Daemon:
 
     def _on_ring(self, bell: socket.socket) -> None:
         doorbell.drain(bell)
-        assert self._broadcast is not None
+        self._committed()
+
+    def _committed(self) -> None:
         try:
             self._fan_out()
         except Exception:
-            # A store error must not kill the daemon; the next ring retries from the same head.
+            # A store error must not kill the daemon (nor fail a source's committed append);
+            # the next ring or subscriber retries from the same head.
             log.exception("fan-out failed; will retry on the next ring")
 
     async def _run_source(self, source: Source) -> None:
@@ -283,7 +286,7 @@ class Daemon:
         broadcast.subscribers.add(subscriber)
         paths, batch = self.settings.paths, self.settings.batch_rows
         delivery = asyncio.ensure_future(
-            subscriber.serve(lambda: Store(paths, create=False), lambda: broadcast.head, batch))
+            subscriber.serve(lambda: Store(paths, read_only=True), lambda: broadcast.head, batch))
         # A subscriber sends nothing after its request: EOF or any byte ends the connection.
         reading = asyncio.ensure_future(reader.read(1))
         try:

@@ -48,7 +48,7 @@ class Since:
             return self.cursor
         if not paths.store.exists():
             return 0
-        with Store(paths, create=False) as store:
+        with Store(paths, read_only=True) as store:
             return store.head() if self.received_ns is None else store.cursor_before(
                 self.received_ns)
 

@@ -116,7 +116,7 @@ class Watch:
     def _load_backlog(self) -> int:
         if not self.paths.store.exists():
             return 0
-        with Store(self.paths, create=False) as store:
+        with Store(self.paths, read_only=True) as store:
             for event in store.latest(self.backlog):
                 self.view.add(event)
             return store.head()

@@ -254,7 +254,7 @@ def _replay(judge: Judge, paths: StatePaths, cursor: int) -> tuple[int, tuple[Ev
     ended: tuple[Event, ...] = ()
     if not paths.store.exists():
         return cursor, ended
-    with Store(paths, create=False) as store:
+    with Store(paths, read_only=True) as store:
         while batch := store.read_after(cursor, limit=_REPLAY_ROWS):
             for event in batch:
                 ended = judge(event)

@@ -129,7 +129,7 @@ class Swarm:
               **extra: int) -> Event:
         item = agent.message(self.run, step, "swarm", body, subject=subject,
                              conclusion=conclusion, extra=dict(extra))
-        return emitter.append(self.paths, item)
+        return emitter.append(self.paths, item)[0]
 
     def _logs(self) -> str:
         tails = []

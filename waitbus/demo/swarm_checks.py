@@ -73,7 +73,7 @@ def check(paths: StatePaths, run: str, seen: list[Event], statuses: dict[str, in
             f"{result.killed} died of SIGKILL and emitted nothing after it")
     _expect(result, all(row.status == 0 for row in survivors),
             "every survivor exited 0 on the stop event")
-    with Store(paths, create=False) as store:
+    with Store(paths, read_only=True) as store:
         stored = [e for e in store.read_after(0, limit=1_000_000)
                   if agent.run_match(run).matches(e)]
     lane = [e.cursor for e in stored]

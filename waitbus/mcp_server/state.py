@@ -1,4 +1,4 @@
-"""What every MCP handler shares: the state paths, one store for reads, the watcher."""
+"""What every MCP handler shares: the state paths, one read-only store, the watcher."""
 
 from __future__ import annotations
 
@@ -21,9 +21,12 @@ class Bus:
 
     @property
     def store(self) -> Store:
-        """The store, opened (and created if missing) on first use."""
+        """The store for reads, opened on first use (created empty if missing); writes go
+        through the emitter like any other process's."""
         if self._store is None:
-            self._store = Store(self.paths)
+            if not self.paths.store.exists():
+                Store(self.paths).close()
+            self._store = Store(self.paths, read_only=True)
         return self._store
 
     def close(self) -> None:

@@ -148,7 +148,7 @@ async def emit(bus: Bus, args: JSONObject, _progress: Progress) -> Reply:
                                                         "correlation") if k in args}
         item = emitter.draft(agents.SOURCE, "status", subject=sender, conclusion=conclusion,
                              fields=fields, delivery_id=delivery_id)
-    event, new = bus.store.append(item)
+    event, new = emitter.append(bus.paths, item)
     return Reply(f"emitted {summary(event)}" + ("" if new else " (already stored)"),
                  {"cursor": str(event.cursor), "delivery_id": event.delivery_id,
                   "received_at_ns": event.received_at, "uri": uris.event(event.cursor),

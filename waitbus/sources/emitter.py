@@ -17,7 +17,7 @@ from waitbus.store.store import Store
 SPEC_KEYS = ("source", "type", "subject", "conclusion", "fields", "payload", "delivery_id")
 # A producer usually emits to one state directory; keep a few open, close the rest.
 _MAX_OPEN_STORES = 4
-_stores: dict[tuple[int, str], Store] = {}
+_stores: dict[tuple[int, str], _Cached] = {}
 _lock = threading.Lock()
 
 
@@ -71,30 +71,57 @@ def draft_of(spec: Mapping[str, object]) -> Draft:
                  payload=_text(spec, "payload"), delivery_id=_text(spec, "delivery_id"))
 
 
-def append(paths: StatePaths, item: Draft) -> Event:
-    """Commit through this process's cached store (reopened after a fork)."""
-    with _lock:
-        event, _new = _store(paths).append(item)
-    return event
+def append(paths: StatePaths, item: Draft) -> tuple[Event, bool]:
+    """Commit through this process's cached store (reopened after a fork): the one way a
+    process that is not the daemon writes. Returns the stored event and whether it is new."""
+    while True:
+        cached = _cached(paths)
+        with cached.busy:  # threads sharing a store take turns; other stores are not held up
+            if not cached.closed:
+                return cached.store.append(item)
 
 
 def append_many(paths: StatePaths, items: Sequence[Draft]) -> list[Event]:
     """Commit every draft in one transaction, ringing once; the events in the same order."""
-    with _lock:
-        stored = _store(paths).append_many(items)
-    return [event for event, _new in stored]
+    while True:
+        cached = _cached(paths)
+        with cached.busy:
+            if not cached.closed:
+                return [event for event, _new in cached.store.append_many(items)]
 
 
-def _store(paths: StatePaths) -> Store:
+class _Cached:
+    """A cached store and the lock that lets one thread at a time commit through it."""
+
+    __slots__ = ("busy", "closed", "store")
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.busy = threading.Lock()
+        self.closed = False
+
+    def close_when_idle(self) -> None:
+        # A commit waiting on another process's write lock keeps its store: closing the
+        # connection under it is unsafe, and waiting for it could hang the process's exit.
+        if self.busy.acquire(blocking=False):
+            try:
+                self.store.close()
+                self.closed = True
+            finally:
+                self.busy.release()
+
+
+def _cached(paths: StatePaths) -> _Cached:
     key = (os.getpid(), str(paths.root))
-    store = _stores.pop(key, None) or Store(paths)
-    _stores[key] = store  # most recently used last
-    while len(_stores) > _MAX_OPEN_STORES:
-        (pid, _root), old = next(iter(_stores.items()))
-        del _stores[(pid, _root)]
-        if pid == os.getpid():  # a fork's inherited connections belong to the parent
-            old.close()
-    return store
+    with _lock:
+        cached = _stores.pop(key, None) or _Cached(Store(paths))
+        _stores[key] = cached  # most recently used last
+        while len(_stores) > _MAX_OPEN_STORES:
+            (pid, _root), old = next(iter(_stores.items()))
+            del _stores[(pid, _root)]
+            if pid == os.getpid():  # a fork's inherited connections belong to the parent
+                old.close_when_idle()
+        return cached
 
 
 def _text(spec: Mapping[str, object], key: str) -> str | None:
@@ -106,9 +133,9 @@ def _text(spec: Mapping[str, object], key: str) -> str | None:
 def close_all() -> None:
     """Close this process's cached stores (a forked child leaves its parent's alone)."""
     with _lock:
-        for (pid, _root), store in list(_stores.items()):
+        for (pid, _root), cached in list(_stores.items()):
             if pid == os.getpid():
-                store.close()
+                cached.close_when_idle()
         _stores.clear()
 
 

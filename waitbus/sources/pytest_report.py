@@ -15,7 +15,6 @@ import pytest
 from waitbus.event import JSON, MAX_TEXT_CHARS, Conclusion, Draft, JSONObject
 from waitbus.paths import resolve
 from waitbus.sources import emitter
-from waitbus.store.store import Store
 
 SOURCE = "pytest"
 MAX_MESSAGE_CHARS = 500
@@ -71,18 +70,14 @@ class Writer:
         return not self._thread.is_alive()
 
     def _run(self) -> None:
-        store: Store | None = None
+        paths = resolve()
         while (item := self._queue.get()) is not None:
             if self.error is not None:
                 continue
             try:
-                store = store or Store(resolve())
-                store.append(item)
+                emitter.append(paths, item)
             except Exception as exc:  # a broken bus must never break the test run
                 self.error = str(exc)
-        if store is not None:
-            with contextlib.suppress(Exception):
-                store.close()
 
 
 @dataclass(eq=False)  # pytest keeps plugins in sets: identity hashing

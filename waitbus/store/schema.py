@@ -6,6 +6,8 @@ import sqlite3
 
 VERSION = 4
 
+BUSY_TIMEOUT = "PRAGMA busy_timeout=10000"
+# A writer's connection runs these; a reader's runs only BUSY_TIMEOUT.
 PRAGMAS = (
     # Takes effect only on a new, empty file (and must come before the switch to WAL, which
     # writes its header); an older store keeps its mode until `waitbus prune --vacuum`.
@@ -14,7 +16,7 @@ PRAGMAS = (
     # NORMAL in WAL mode survives a process crash (kill -9) with every commit intact; a power
     # loss can roll back the last commits but never corrupts the file.
     "PRAGMA synchronous=NORMAL",
-    "PRAGMA busy_timeout=10000",
+    BUSY_TIMEOUT,
     # After a checkpoint resets the WAL, it is cut back to this size instead of keeping its peak.
     "PRAGMA journal_size_limit=4194304",
 )

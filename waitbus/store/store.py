@@ -7,7 +7,7 @@ import fcntl
 import os
 import sqlite3
 import stat
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,31 +39,68 @@ _INSERT_RETURNING = _INSERT + " RETURNING cursor"
 
 
 class Store:
-    """Commits events, then rings the doorbell; reads them back in cursor order."""
+    """Commits events and reads them back in cursor order; a writer or a read-only reader.
 
-    def __init__(self, paths: StatePaths, *, create: bool = True) -> None:
+    A writer (the default) creates the state directory and the store when they are missing and
+    calls `on_commit` after each commit that added rows: by default it rings the doorbell so
+    that the daemon fans them out; the daemon passes its own hook and fans out at once. A
+    reader (`read_only=True`) opens an existing store read-only and refuses to write. Either
+    brings the schema up to date only when it is behind (a store being created, or written by
+    an older waitbus): an ordinary open runs no DDL and takes no write lock.
+    """
+
+    def __init__(self, paths: StatePaths, *, read_only: bool = False,
+                 on_commit: Callable[[], None] | None = None) -> None:
         self.paths = paths
+        self.read_only = read_only
         self._doorbell = Doorbell(paths.doorbell)
+        self._on_commit = on_commit or self._ring
         self._lock_fd = -1
-        if create:
-            paths.ensure()
-        elif not paths.store.exists():
+        if read_only and not paths.store.exists():
             msg = f"no event store at {paths.store}; run `waitbus init` or emit an event first"
             raise StoreError(msg)
-        with _translated(paths):
-            if create:
-                _create_private(paths.store)
-            self._db = sqlite3.connect(
-                paths.store, isolation_level=None, check_same_thread=False
-            )
-            for pragma in schema.PRAGMAS:
-                self._db.execute(pragma)
-            # A reader can open the file in the instant between its creation and its schema,
-            # or open a store an older waitbus wrote.
-            if create or not schema.current(self._db):
-                with self._write_lock():
-                    schema.upgrade(self._db)
+        if not read_only:
+            with _translated(paths):
+                _create_private(paths.ensure().store)
+        self._db = self._connect()
+        if not self._schema_is_current():
+            self._upgrade()
         _narrow(paths)
+
+    def _connect(self) -> sqlite3.Connection:
+        with _translated(self.paths):
+            if self.read_only:
+                from urllib.parse import quote  # readers only: emit never pays for it
+
+                uri = f"file:{quote(str(self.paths.store))}?mode=ro"
+                db = sqlite3.connect(uri, uri=True, isolation_level=None,
+                                     check_same_thread=False)
+                db.execute(schema.BUSY_TIMEOUT)
+                return db
+            db = sqlite3.connect(self.paths.store, isolation_level=None, check_same_thread=False)
+            for pragma in schema.PRAGMAS:
+                db.execute(pragma)
+            return db
+
+    def _schema_is_current(self) -> bool:
+        with _translated(self.paths):
+            return schema.current(self._db)
+
+    def _upgrade(self) -> None:
+        # A reader can open the file in the instant between its creation and its schema, or
+        # open a store an older waitbus wrote: a writer's connection upgrades it, under the lock.
+        writer = self._db if not self.read_only else sqlite3.connect(
+            self.paths.store, isolation_level=None)
+        try:
+            with _translated(self.paths), self._write_lock():
+                if not schema.current(writer):
+                    if writer is not self._db:
+                        for pragma in schema.PRAGMAS:
+                            writer.execute(pragma)
+                    schema.upgrade(writer)
+        finally:
+            if writer is not self._db:
+                writer.close()
 
     def __enter__(self) -> Self:
         return self
@@ -72,7 +109,7 @@ class Store:
         self.close()
 
     def __repr__(self) -> str:
-        return f"<Store {self.paths.store}>"
+        return f"<Store {self.paths.store}{' read-only' if self.read_only else ''}>"
 
     def close(self) -> None:
         self._db.close()
@@ -81,14 +118,14 @@ class Store:
             os.close(self._lock_fd)
             self._lock_fd = -1
 
-    def append(self, draft: Draft, *, ring: bool = True) -> tuple[Event, bool]:
-        """Commit `draft`; return the stored event and whether it is new.
+    def append(self, draft: Draft) -> tuple[Event, bool]:
+        """Commit `draft` (then `on_commit` if it is new); return the stored event and whether
+        it is new.
 
         Appending a delivery_id that is already stored changes nothing and returns the stored
-        event, so a redelivery is a no-op. `ring=False` is for the daemon itself, which fans
-        out right after its own appends.
+        event, so a redelivery is a no-op.
         """
-        fields = dump_json(draft.fields)
+        self._refuse_if_read_only()
         conclusion = None if draft.conclusion is None else str(draft.conclusion)
         origin = None if draft.origin == LOCAL else draft.origin
         with _translated(self.paths), self._write_lock():
@@ -97,7 +134,7 @@ class Store:
                 row = self._db.execute(
                     _INSERT_RETURNING,
                     (draft.delivery_id, draft.source, draft.type, draft.subject, conclusion,
-                     draft.received_at, fields, draft.payload, origin),
+                     draft.received_at, draft.fields_json, draft.payload, origin),
                 ).fetchone()
                 self._db.execute("COMMIT")
             except BaseException:
@@ -107,24 +144,24 @@ class Store:
             existing = self.get_by_delivery(draft.delivery_id)
             assert existing is not None
             return existing, False
-        if ring:
-            self._doorbell.ring()
+        self._on_commit()
         event = Event(row[0], draft.delivery_id, draft.source, draft.type, draft.subject,
                       draft.conclusion, draft.received_at, draft.fields, origin=draft.origin)
         return event, True
 
-    def append_many(self, drafts: Sequence[Draft], *,
-                    ring: bool = True) -> list[tuple[Event, bool]]:
-        """Commit every draft in one transaction and ring once; return (event, new) for each.
+    def append_many(self, drafts: Sequence[Draft]) -> list[tuple[Event, bool]]:
+        """Commit every draft in one transaction, then `on_commit` once if any is new; return
+        (event, new) for each.
 
         The same rules as `append` hold per draft, in order: a delivery_id already stored, or
         given earlier in the same batch, is no new row and returns the stored event.
         """
+        self._refuse_if_read_only()
         if not drafts:
             return []
         rows = [(d.delivery_id, d.source, d.type, d.subject,
                  None if d.conclusion is None else str(d.conclusion), d.received_at,
-                 dump_json(d.fields), d.payload, None if d.origin == LOCAL else d.origin)
+                 d.fields_json, d.payload, None if d.origin == LOCAL else d.origin)
                 for d in drafts]
         with _translated(self.paths), self._write_lock():
             self._db.execute("BEGIN IMMEDIATE")
@@ -139,9 +176,18 @@ class Store:
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
-        if added and ring:
-            self._doorbell.ring()
+        if added:
+            self._on_commit()
         return self._stored(drafts, added)
+
+    def _ring(self) -> None:
+        # After the commit, so whoever hears it can read the rows; a lost ring only delays them.
+        self._doorbell.ring()
+
+    def _refuse_if_read_only(self) -> None:
+        if self.read_only:
+            msg = f"this connection to {self.paths.store} is read-only; open a writer to write"
+            raise StoreError(msg)
 
     def _stored(self, drafts: Sequence[Draft],
                 added: dict[str, int]) -> list[tuple[Event, bool]]:
@@ -256,6 +302,7 @@ class Store:
 
         Writers queue behind the lock, so a holder keeps each use short.
         """
+        self._refuse_if_read_only()
         with _translated(self.paths), self._write_lock():
             yield self._db
 
@@ -273,6 +320,7 @@ class Store:
     def mark_bridge(self, name: str, *, exported: int | None = None,
                     state: JSONObject | None = None) -> None:
         """Record a bridge's export cursor (the newest its peer acknowledged) and/or its state."""
+        self._refuse_if_read_only()
         text = None if state is None else dump_json(state)
         with _translated(self.paths), self._write_lock():
             # One statement, so one commit: the exporter records its cursor after every ack.

@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
         item = emitter.draft(args.source, args.type, subject=args.subject,
                              conclusion=args.conclusion, fields=parse_fields(args.field),
                              payload=_payload(args.payload), delivery_id=args.delivery_id)
-    event = emitter.append(paths, item)
+    event, _new = emitter.append(paths, item)
     print(json_line(event) if args.json else line(event))
     return 0
 
@@ -184,9 +184,11 @@ def _optional(value: JSON) -> str | None:
 def _request(paths: StatePaths, ref: str) -> Event:
     from waitbus.store.store import Store
 
-    with Store(paths) as store:
-        found = (store.get(parse_cursor(ref, "--reply-to")) if ref.isascii() and ref.isdigit()
-                 else store.get_by_delivery(ref))
+    found = None
+    if paths.store.exists():
+        with Store(paths, read_only=True) as store:
+            found = (store.get(parse_cursor(ref, "--reply-to"))
+                     if ref.isascii() and ref.isdigit() else store.get_by_delivery(ref))
     if found is None:
         msg = f"--reply-to {ref}: no event with that cursor or delivery id"
         raise UsageError(msg)

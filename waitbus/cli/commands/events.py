@@ -53,7 +53,7 @@ def _get(args: argparse.Namespace) -> int:
         msg = f"no event store at {paths.store}; run `waitbus init` or emit an event first"
         raise UsageError(msg)
     cursor = parse_cursor(args.key) if args.key.isascii() and args.key.isdigit() else None
-    with Store(paths, create=False) as store:
+    with Store(paths, read_only=True) as store:
         event = store.get(cursor, payload=args.payload) if cursor is not None else None
         if event is None:
             found = store.get_by_delivery(args.key)

@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
         if narrowed else EVERYTHING
     cursor = 0
     if paths.store.exists():
-        with Store(paths, create=False) as store:
+        with Store(paths, read_only=True) as store:
             cursor = store.head()
             if args.match or args.any_of:
                 recent = latest_matching(store, wanted, args.n, before=cursor + 1)
