@@ -18,7 +18,7 @@ FAILURES = AnyOf((Match.of(['conclusion="failure"'], source="ci"),))
 
 def stored(tmp_path: Path, *drafts: tuple[str, str, str | None]) -> list[Event]:
     paths = resolve(tmp_path / "s")
-    return [emitter.append(paths, emitter.draft(source, type, conclusion=conclusion))
+    return [emitter.append(paths, emitter.draft(source, type, conclusion=conclusion))[0]
             for source, type, conclusion in drafts]
 
 

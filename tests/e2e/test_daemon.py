@@ -272,7 +272,7 @@ def test_row_whose_ring_was_lost_goes_out_when_a_subscriber_connects(
         daemon: DaemonProcess) -> None:
     """A writer that dies between commit and ring delays its event; it is never lost."""
     waiting = start_wait(daemon.state_dir, "--source", "silent", "--timeout", "20s")
-    with Store(resolve(daemon.state_dir), on_commit=lambda _event: None) as store:
+    with Store(resolve(daemon.state_dir), on_commit=lambda: None) as store:
         store.append(emitter.draft("silent", "x"))  # committed, never rung
     other = start_wait(daemon.state_dir, "--source", "anything", "--timeout", "20s")
     waiting.communicate(timeout=20)
