@@ -135,13 +135,13 @@ def export_rate(bus: Bus, backlog: int) -> dict[str, Any]:
     tag = time.monotonic_ns()
     for seq in range(backlog):
         api.emit("drain", "tick", fields={"seq": seq, "tag": tag}, state_dir=bus.root / "a")
-    with Store(a, create=False) as store:
+    with Store(a, read_only=True) as store:
         head = store.head()
     bus.start_bridge("a")
     # From the bridge's ready line: connected, stream checked, about to export.
     started = time.monotonic_ns()
     exported_at = None
-    with Store(a, create=False) as store:
+    with Store(a, read_only=True) as store:
         while exported_at is None:
             if store.bridges()["nats"][0] >= head:
                 exported_at = time.monotonic_ns()
@@ -150,7 +150,7 @@ def export_rate(bus: Bus, backlog: int) -> dict[str, Any]:
     last = api.wait_for([f"fields.seq={backlog - 1}", f"fields.tag={tag}"], source="drain",
                         since=0, state_dir=bus.root / "b", timeout_s=600)
     imported_at = time.monotonic_ns()
-    with Store(b, create=False) as store:
+    with Store(b, read_only=True) as store:
         held = [e for e in store.read_after(0, limit=10 * backlog + 1000)
                 if e.source == "drain" and e.fields.get("tag") == tag]
     seqs = [e.fields["seq"] for e in held]

@@ -104,7 +104,7 @@ def test_a_matched_wait_resumes_right_after_its_event_not_after_the_rest_of_the_
         daemon: DaemonProcess) -> None:
     """Events read in one batch after the matching one still count for the next wait."""
     paths = resolve(daemon.state_dir)
-    first, second, third = (emitter.append(paths, emitter.draft("ci", "build"))
+    first, second, third = (emitter.append(paths, emitter.draft("ci", "build"))[0]
                             for _ in range(3))
     wait = waiting.build(source="ci", since=0, timeout_s=10)
     outcome = asyncio.run(waiting.run(wait, paths))
