@@ -30,12 +30,12 @@ def test_wake_latency_counts_only_waits_a_new_event_woke(state_dir: Path) -> Non
     paths = StatePaths(state_dir)
     base = time.time() - 60
     with Store(paths) as store:
-        store.append(emitter.draft("ci", "build"), ring=False)
+        store.append(emitter.draft("ci", "build"))
     for n, wake_ms in enumerate((1.0, 2.0, 3.0, 40.0)):
         save(paths, _record(base + n, 5.0, wake_ms=wake_ms))
     save(paths, _record(base + 10, 0.01, event_before_start=True))  # answered from the store
     save(paths, _record(base + 11, 30.0, ending=Ending.TIMED_OUT))
-    with Store(paths, create=False) as store:
+    with Store(paths, read_only=True) as store:
         stats = gather(store, int((base - 1) * S))
     assert stats.waits == 6
     assert stats.woken == 4
@@ -51,7 +51,7 @@ def test_waits_before_the_window_are_left_out(state_dir: Path) -> None:
     now = time.time()
     save(paths, _record(now - 3600, 1.0))
     save(paths, _record(now - 10, 1.0))
-    with Store(paths, create=False) as store:
+    with Store(paths, read_only=True) as store:
         assert gather(store, int((now - 60) * S)).waits == 1
 
 

@@ -68,7 +68,7 @@ def test_opening_a_store_narrows_wal_and_shm_left_wide_by_an_older_version(
         store.append(emitter.draft("a", "b"))
         for name in ("events.db-wal", "events.db-shm"):
             os.chmod(paths.root / name, 0o644)
-        with Store(paths, create=False):
+        with Store(paths, read_only=True):
             pass
         for name in ("events.db-wal", "events.db-shm"):
             assert mode(paths.root / name) == 0o600, name

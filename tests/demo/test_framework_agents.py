@@ -43,8 +43,8 @@ def seed_then_stop(daemon: DaemonProcess, serve: Serve) -> tuple[Event, Event, i
         async with asyncio.timeout(BOUND_S):
             serving = asyncio.create_task(serve(Agent(paths, run, "agent-1")))
             await waitbus.await_for(said(run, agent.READY), since=0, state_dir=paths.root)
-            seed = emitter.append(paths, agent.message(run, agent.SEED, "test", "wake up",
-                                                       subject="swarm"))
+            seed, _new = emitter.append(paths, agent.message(run, agent.SEED, "test", "wake up",
+                                                             subject="swarm"))
             reaction = await waitbus.await_for(said(run, agent.REACTION), since=seed.cursor,
                                                state_dir=paths.root)
             emitter.append(paths, agent.message(run, agent.STOP, "test", "stop",

@@ -92,7 +92,7 @@ class ToolAgent:
         return ModelResponse(parts=[ToolCallPart("wait", arguments)])
 
     def _stored(self, cursor: int) -> Event:
-        with Store(self.swarm.paths, create=False) as store:
+        with Store(self.swarm.paths, read_only=True) as store:
             event = store.get(cursor, payload=False)
         if event is None:
             msg = f"event {cursor} that the wait returned is not in the store"

@@ -53,8 +53,10 @@ class WaitRecord:
 
 def save(paths: StatePaths, record: WaitRecord) -> None:
     """Add `record`; a store that cannot take it loses the record, never the wait's result."""
+    if not paths.store.exists():
+        return  # no store to record in: none is created for a record
     try:
-        with Store(paths, create=False) as store, store.maintenance() as db:
+        with Store(paths) as store, store.maintenance() as db:
             db.execute(
                 "INSERT INTO waits (started_at, ended_at, client, sources, outcome, event_at,"
                 " woke_at) VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -27,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
     if not paths.store.exists():
         print(f"no event store at {paths.store} yet: nothing to count")
         return 0
-    with Store(paths, create=False) as store:
+    with Store(paths, read_only=True) as store:
         stats = gather(store, since_ns)
     if args.json:
         print(dump_json(stats.to_json()))
