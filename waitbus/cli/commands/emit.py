@@ -184,11 +184,11 @@ def _optional(value: JSON) -> str | None:
 def _request(paths: StatePaths, ref: str) -> Event:
     from waitbus.store.store import Store
 
+    cursor = parse_cursor(ref, "--reply-to") if ref.isascii() and ref.isdigit() else None
     found = None
     if paths.store.exists():
         with Store(paths, read_only=True) as store:
-            found = (store.get(parse_cursor(ref, "--reply-to"))
-                     if ref.isascii() and ref.isdigit() else store.get_by_delivery(ref))
+            found = store.get(cursor) if cursor is not None else store.get_by_delivery(ref)
     if found is None:
         msg = f"--reply-to {ref}: no event with that cursor or delivery id"
         raise UsageError(msg)
