@@ -215,21 +215,26 @@ class FrameDecoder:
         self.max_frame_bytes = max_frame_bytes
         self._buffer = bytearray()
 
-    def feed(self, data: bytes) -> list[JSONObject]:
+    def feed(self, data: bytes | bytearray | memoryview) -> list[JSONObject]:
         """Add bytes; return every frame they complete. Raises ProtocolError on garbage."""
-        self._buffer += data
+        buffer = self._buffer
+        buffer += data
         frames: list[JSONObject] = []
-        while len(self._buffer) >= HEADER.size:
-            (size,) = HEADER.unpack_from(self._buffer)
-            if size > self.max_frame_bytes:
-                msg = f"frame of {size} bytes is over the {self.max_frame_bytes}-byte limit"
-                raise ProtocolError(msg)
-            end = HEADER.size + size
-            if len(self._buffer) < end:
-                break
-            body = bytes(self._buffer[HEADER.size : end])
-            del self._buffer[:end]
-            frames.append(_decode_body(body))
+        start, size_now = 0, len(buffer)
+        try:
+            while size_now - start >= HEADER.size:
+                (size,) = HEADER.unpack_from(buffer, start)
+                if size > self.max_frame_bytes:
+                    msg = f"frame of {size} bytes is over the {self.max_frame_bytes}-byte limit"
+                    raise ProtocolError(msg)
+                end = start + HEADER.size + size
+                if size_now < end:
+                    break
+                frames.append(_decode_body(buffer[start + HEADER.size : end]))
+                start = end
+        finally:
+            # Consumed frames leave the buffer in one move, not one move per frame.
+            del buffer[:start]
         return frames
 
     @property
@@ -310,9 +315,9 @@ def _to_json(frame: Request | Reply) -> JSONObject:
             return {"t": "error", "message": message}
 
 
-def _decode_body(body: bytes) -> JSONObject:
+def _decode_body(body: bytearray) -> JSONObject:
     try:
-        value: JSON = json.loads(body)
+        value: JSON = json.loads(body.decode())
     except (ValueError, RecursionError) as exc:
         msg = f"frame is not valid UTF-8 JSON: {exc}"
         raise ProtocolError(msg) from exc
