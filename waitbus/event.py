@@ -147,18 +147,10 @@ class Event:
             if subject is not None and not isinstance(subject, str):
                 msg = "subject"
                 raise TypeError(msg)
-            return cls(
-                cursor=_as_int(obj["cursor"]),
-                delivery_id=_as_str(obj["delivery_id"]),
-                source=_as_str(obj["source"]),
-                type=_as_str(obj["type"]),
-                subject=subject,
-                conclusion=None if conclusion is None else Conclusion(_as_str(conclusion)),
-                received_at=_as_int(obj["received_at"]),
-                fields=fields,
-                payload=payload,
-                origin=_as_str(origin),
-            )
+            return cls(_as_int(obj["cursor"]), _as_str(obj["delivery_id"]),
+                       _as_str(obj["source"]), _as_str(obj["type"]), subject,
+                       None if conclusion is None else _CONCLUSIONS[_as_str(conclusion)],
+                       _as_int(obj["received_at"]), fields, payload, _as_str(origin))
         except (KeyError, TypeError, ValueError) as exc:
             msg = f"malformed event object: bad or missing {exc}"
             raise UsageError(msg) from exc
@@ -172,13 +164,13 @@ class Event:
 
 def dump_json(value: JSON) -> str:
     """Encode compactly and deterministically; NaN and infinities are refused."""
-    return json.dumps(value, separators=(",", ":"), sort_keys=True, allow_nan=False)
+    return _ENCODER.encode(value)
 
 
 def load_json_object(text: str | bytes, what: str) -> JSONObject:
     """Decode a JSON object or raise a UsageError naming `what` was malformed."""
     try:
-        value = json.loads(text, parse_constant=_refuse_constant)
+        value = _DECODER.decode(text if isinstance(text, str) else text.decode())
     except (ValueError, RecursionError) as exc:
         msg = f"{what} is not valid JSON: {exc}"
         raise UsageError(msg) from exc
@@ -242,6 +234,13 @@ def _check_utf8(name: str, value: str) -> None:
 def _refuse_constant(name: str) -> float:
     msg = f"{name} is not JSON"
     raise ValueError(msg)
+
+
+# Looked up, not called: calling an enum costs as much as the rest of decoding an event.
+_CONCLUSIONS = {c.value: c for c in Conclusion}
+# Built once: json.dumps and json.loads build a new coder on every call given any option.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), sort_keys=True, allow_nan=False)
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
 
 
 def _check_text(name: str, value: object, *, allow_empty: bool = False) -> None:
