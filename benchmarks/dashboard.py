@@ -1,4 +1,4 @@
-"""A static page from benchmarks/history/: one inline SVG plot per metric, the latest table.
+"""A static page from the runs in benchmarks/baselines/: one SVG plot per metric, the latest table.
 
     uv run python -m benchmarks.dashboard        # writes benchmarks/dashboard/index.html
 
@@ -11,6 +11,7 @@ import argparse
 import html
 import json
 import math
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -58,9 +59,15 @@ METRICS: list[Metric] = [
 ]
 
 
-def load_history(folder: Path) -> list[dict[str, Any]]:
-    """Every run in `folder`, oldest first by the time it started."""
-    docs = [json.loads(path.read_text()) for path in sorted(folder.glob("*.json"))]
+# run_all names a run after its commit's first 12 hex digits.
+RUN_NAME = re.compile(r"[0-9a-f]{12}")
+
+
+def load_runs(folder: Path) -> list[dict[str, Any]]:
+    """Every full run in `folder` (run_all's <commit>.json, not a per-source bench_*'s
+    <source>-<commit>.json), oldest first by the time it started."""
+    docs = [json.loads(path.read_text()) for path in sorted(folder.glob("*.json"))
+            if RUN_NAME.fullmatch(path.stem)]
     return sorted(docs, key=lambda d: d.get("started_ns", 0))
 
 
@@ -149,17 +156,17 @@ td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}td:first-child{text
 th{background:#eee}.host{color:#555}"""
 
 
-def page(history: list[dict[str, Any]]) -> str:
+def page(runs: list[dict[str, Any]]) -> str:
     """The whole dashboard as one HTML document."""
-    commits = [str(d.get("host", {}).get("commit") or "?") for d in history]
+    commits = [str(d.get("host", {}).get("commit") or "?") for d in runs]
     plots = []
     for title, unit, pick, target in METRICS:
-        picked = [pick(d) for d in history]
+        picked = [pick(d) for d in runs]
         labels = list(dict.fromkeys(k for p in picked for k in p))
         if labels:
             series = {label: [p.get(label) for p in picked] for label in labels}
             plots.append(plot(title, unit, commits, series, target))
-    latest = history[-1] if history else {}
+    latest = runs[-1] if runs else {}
     host = latest.get("host", {})
     tables = [table(s, rows, latest.get("ratios", {}).get(s, {}))
               for s, rows in latest.get("latency", {}).items()]
@@ -167,7 +174,7 @@ def page(history: list[dict[str, Any]]) -> str:
                                   ("cpu_model", "cores", "kernel", "python", "commit")))
     return (f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
             f"<title>waitbus benchmarks</title><style>{STYLE}</style></head><body>\n"
-            f"<h1>waitbus benchmarks</h1>\n<p>{len(history)} runs, one per commit, oldest "
+            f"<h1>waitbus benchmarks</h1>\n<p>{len(runs)} runs, one per commit, oldest "
             f"left. Lower is better except for ingest. Ratios are waitbus over the peer: "
             f"below 1, waitbus is faster.</p>\n<h2>Over commits</h2>\n"
             f'<div class="plots">{"".join(plots)}</div>\n<h2>Latest run</h2>\n'
@@ -177,17 +184,18 @@ def page(history: list[dict[str, Any]]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.dashboard", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--history", type=Path, default=HERE / "history")
+    parser.add_argument("--runs", type=Path, default=HERE / "baselines",
+                        help="the folder of run_all results (default benchmarks/baselines)")
     parser.add_argument("--out", type=Path, default=HERE / "dashboard" / "index.html")
     args = parser.parse_args(argv)
-    history = load_history(args.history)
-    if not history:
-        print(f"no runs in {args.history}; record one with "
-              "`python -m benchmarks.run_all --history`", file=sys.stderr)
+    runs = load_runs(args.runs)
+    if not runs:
+        print(f"no runs in {args.runs}; record one with "
+              "`python -m benchmarks.run_all --snapshot`", file=sys.stderr)
         return 1
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(page(history))
-    print(f"wrote {args.out} from {len(history)} runs")
+    args.out.write_text(page(runs))
+    print(f"wrote {args.out} from {len(runs)} runs")
     return 0
 
 

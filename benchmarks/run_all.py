@@ -301,15 +301,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="tiny counts: check, not measure")
     parser.add_argument("--idle-s", type=float, default=60.0, help="idle watch (default 60 s)")
     parser.add_argument("--out", type=Path, help="JSON path (default: baselines/<commit>.json)")
-    parser.add_argument("--history", action="store_true",
-                        help="also record the run in benchmarks/history/<commit>.json")
     parser.add_argument("--sources", default="all",
                         help="per-source benchmarks to run: all, none, or a list like fs,pytest")
     parser.add_argument("--snapshot", action="store_true",
                         help="measure the committed HEAD, exported apart from the work tree")
     parser.add_argument("--commit", default="HEAD",
                         help="with --snapshot: the commit to measure (default HEAD)")
-    parser.add_argument("--history-out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.snapshot:
         return in_snapshot(args)
@@ -324,9 +321,6 @@ def main(argv: list[str] | None = None) -> int:
     commit = (doc["host"]["commit"] or "unknown")[:12]
     path = write_json(args.out or HERE / "baselines" / f"{commit}.json", doc)
     print(f"\nwrote {path}")
-    if args.history or args.history_out:
-        history = args.history_out or HERE / "history" / f"{commit}.json"
-        print(f"wrote {write_json(history, doc)}")
     return 0
 
 
@@ -334,7 +328,7 @@ def in_snapshot(args: argparse.Namespace) -> int:
     """Export a commit with `git archive` and measure it there, apart from the work tree.
 
     The benchmarks themselves are today's, copied over the export, so an old commit is
-    measured the same way as a new one (that is how history is filled in after the fact).
+    measured the same way as a new one (that is how an older commit's run is added after the fact).
     """
     repo = HERE.parent
     commit = subprocess.run(["git", "-C", str(repo), "rev-parse", args.commit],
@@ -347,7 +341,7 @@ def in_snapshot(args: argparse.Namespace) -> int:
         subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
         shutil.rmtree(tree / "benchmarks", ignore_errors=True)
         shutil.copytree(HERE, tree / "benchmarks", ignore=shutil.ignore_patterns(
-            "baselines", "history", "dashboard", "__pycache__"))
+            "baselines", "dashboard", "__pycache__"))
         # Older commits kept their webhook fixtures outside the repository; the benchmarks
         # read today's copy, which is the same data.
         shutil.rmtree(tree / "tests" / "fixtures", ignore_errors=True)
@@ -357,8 +351,6 @@ def in_snapshot(args: argparse.Namespace) -> int:
                 "--out", str((args.out or HERE / "baselines" / f"{commit[:12]}.json").absolute())]
         if args.quick:
             argv.append("--quick")
-        if args.history:
-            argv += ["--history-out", str(HERE / "history" / f"{commit[:12]}.json")]
         env = {**os.environ, "WAITBUS_BENCH_COMMIT": commit, "PYTHONPATH": str(tree)}
         return subprocess.run(argv, cwd=tree, env=env, check=False).returncode
 

@@ -50,13 +50,16 @@ class Outline(HTMLParser):
 
 
 def build(tmp_path: Path) -> Outline:
-    history = tmp_path / "history"
-    history.mkdir()
+    runs = tmp_path / "baselines"
+    runs.mkdir()
     # Written out of order: the page orders runs by when they started.
-    for commit, started, p99 in (("cccccccc", 3, 0.9), ("aaaaaaaa", 1, 1.4), ("bbbbbbbb", 2, 1.1)):
-        (history / f"{commit}.json").write_text(json.dumps(run_doc(commit, started, p99)))
+    for commit, started, p99 in (("cccccccccccc", 3, 0.9), ("aaaaaaaaaaaa", 1, 1.4),
+                                 ("bbbbbbbbbbbb", 2, 1.1)):
+        (runs / f"{commit}.json").write_text(json.dumps(run_doc(commit, started, p99)))
+    # A per-source benchmark's result sits beside them and is not a run to plot.
+    (runs / "fs-dddddddddddd.json").write_text(json.dumps({"scenarios": {}}))
     out = tmp_path / "site" / "index.html"
-    assert dashboard.main(["--history", str(history), "--out", str(out)]) == 0
+    assert dashboard.main(["--runs", str(runs), "--out", str(out)]) == 0
     outline = Outline()
     outline.feed(out.read_text())
     return outline
@@ -79,7 +82,7 @@ def test_polling_rows_stay_out_of_the_plots_but_in_the_latest_table(tmp_path: Pa
 def test_latest_table_is_the_newest_run_with_its_ratios(tmp_path: Path) -> None:
     outline = build(tmp_path)
     text = " ".join(outline.text)
-    assert "cccccccc" in text  # the newest by start time, though not the last file name
+    assert "cccccccccccc" in text  # the newest by start time, though not the last file name
     assert "1.8x" in text  # waitbus / redis at p99 of that run
     assert outline.tags["table"] == 3
 
@@ -91,7 +94,7 @@ def test_page_loads_nothing_from_anywhere(tmp_path: Path) -> None:
     assert "link" not in outline.tags
 
 
-def test_without_history_the_generator_says_how_to_record_a_run(tmp_path: Path) -> None:
+def test_without_runs_the_generator_says_how_to_record_one(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
-    code = dashboard.main(["--history", str(tmp_path / "empty"), "--out", str(tmp_path / "x")])
+    code = dashboard.main(["--runs", str(tmp_path / "empty"), "--out", str(tmp_path / "x")])
     assert code == 1

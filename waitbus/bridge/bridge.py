@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import errno
-import fcntl
 import logging
 import os
 import signal
@@ -14,11 +12,12 @@ from collections.abc import Callable
 
 from nats.aio.client import Client
 
+from waitbus import lockfile
 from waitbus.bridge import link, stream
 from waitbus.bridge.config import Settings
 from waitbus.bridge.exporter import NAME, Exporter
 from waitbus.bridge.importer import Importer
-from waitbus.errors import UsageError, WaitbusError
+from waitbus.errors import WaitbusError
 from waitbus.event import JSON, JSONObject
 from waitbus.store.store import Store
 
@@ -58,7 +57,7 @@ class Bridge:
             link.NatsRefused: the server refused the credentials (at start or later).
             stream.StreamMismatch: the stream's settings cannot carry the bus.
         """
-        lock_fd = _take_lock(self.settings)
+        lock_fd = lockfile.take(self.settings.paths.ensure().bridge_lock, "bridge")
         self._store = Store(self.settings.paths)
         client: Client | None = None
         try:
@@ -132,20 +131,6 @@ def _first(group: BaseExceptionGroup[WaitbusError]) -> WaitbusError:
 
 class _Stopping(Exception):
     """Raised inside the run TaskGroup to cancel export and import on stop."""
-
-
-def _take_lock(settings: Settings) -> int:
-    paths = settings.paths.ensure()
-    fd = os.open(paths.bridge_lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError as exc:
-        os.close(fd)
-        if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
-            msg = f"another waitbus bridge already serves {paths.root}; stop it first"
-            raise UsageError(msg) from None
-        raise
-    return fd
 
 
 def _public(url: str) -> str:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import errno
-import fcntl
 import logging
 import os
 import signal
@@ -14,7 +12,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 
-from waitbus import wire
+from waitbus import lockfile, wire
 from waitbus.bus import metrics
 from waitbus.bus.broadcast import Broadcast
 from waitbus.bus.metrics import Metrics
@@ -22,7 +20,7 @@ from waitbus.bus.peercred import peer_uid
 from waitbus.bus.pruning import Pruning
 from waitbus.bus.subscriber import Subscriber
 from waitbus.config import Settings
-from waitbus.errors import ProtocolError, UsageError, WaitbusError
+from waitbus.errors import ProtocolError, WaitbusError
 from waitbus.event import Draft, Event
 from waitbus.paths import clear_socket
 from waitbus.sources.base import PageHost, Source
@@ -70,7 +68,7 @@ class Daemon:
 
     async def _start(self) -> tuple[asyncio.Server, socket.socket]:
         paths = self.settings.paths.ensure()
-        self._lock_fd = _take_lock(paths.daemon_lock)
+        self._lock_fd = lockfile.take(paths.daemon_lock, "daemon")
         # The daemon's own commits fan out at once instead of ringing its own doorbell.
         self._store = Store(paths, on_commit=self._committed)
         self._broadcast = Broadcast(self._store, batch_rows=self.settings.batch_rows)
@@ -330,18 +328,3 @@ def _file_bytes(path: os.PathLike[str], suffix: str) -> int:
         return os.stat(os.fspath(path) + suffix).st_size
     except FileNotFoundError:
         return 0
-
-
-def _take_lock(path: os.PathLike[str]) -> int:
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError as exc:
-        os.close(fd)
-        if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
-            msg = f"another waitbus daemon already serves {os.path.dirname(path)}; stop it first"
-            raise UsageError(msg) from None
-        raise
-    os.ftruncate(fd, 0)
-    os.write(fd, f"{os.getpid()}\n".encode())
-    return fd

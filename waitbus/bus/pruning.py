@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import logging
 import os
 import time
 
+from waitbus import lockfile
 from waitbus.bus.broadcast import Broadcast
 from waitbus.config import Retention
 from waitbus.event import JSONObject
@@ -123,12 +123,10 @@ async def prune_without_daemon(paths: StatePaths, policy: Retention, *,
     The daemon's lock is held for the whole pass, so no daemon starts (and no subscriber
     connects) while events are being deleted.
     """
-    fd = os.open(paths.daemon_lock, os.O_RDWR | os.O_CREAT, 0o600)
+    fd = lockfile.try_take(paths.daemon_lock)
+    if fd is None:
+        return None
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return None
         with Store(paths) as store:
             return await retention.prune(retention.Pruner(store), policy, floor=store.head,
                                          now_ns=time.time_ns(), dry_run=dry_run)

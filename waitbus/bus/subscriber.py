@@ -43,7 +43,6 @@ class Subscriber:
         self._max_queue_frames = max_queue_frames
         self._queue: deque[bytes] = deque()
         self._ready = asyncio.Event()
-        self._lagging = False
 
     def __repr__(self) -> str:
         state = "live" if self.live else "replaying"
@@ -67,7 +66,6 @@ class Subscriber:
         if len(self._queue) >= self._max_queue_frames:
             self.cursor = previous
             self.live = False
-            self._lagging = True
             self.lagged_count += 1
             self._ready.set()
             return
@@ -88,8 +86,8 @@ class Subscriber:
                 await self._ready.wait()
                 self._ready.clear()
                 await self._flush()
-            # The fan-out set _lagging: tell the client, then catch up from the store.
-            self._lagging = False
+            # Out of live mode with nothing queued: the fan-out found the queue full. Tell the
+            # client, then catch up from the store.
             self._writer.write(wire.encode(wire.Lagged(self.cursor)))
             await self._writer.drain()
 

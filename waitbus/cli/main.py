@@ -10,41 +10,13 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
+from waitbus.cli.commands import COMMANDS
 from waitbus.cli.exits import Exit, table
 from waitbus.cli.parser import Parser, RawDescriptionHelpFormatter
 from waitbus.errors import NotRunning, Pruned, StoreError, UsageError, WaitbusError, WaitTimeout
 
-# Each command is a module with register(subparsers) and run(args) -> int. Only the module of
-# the command being run is imported, so `waitbus wait` and `waitbus serve` load nothing else;
-# the summaries below are what `waitbus --help` lists (a test keeps them equal to the modules').
-COMMANDS = {
-    "init": "create the state directory (0700) and the event store",
-    "serve": "run the daemon in the foreground",
-    "emit": "commit one event and wake the daemon",
-    "wait": "block until a matching event; exit 0 success, 1 failure, 124 timeout",
-    "on": "run a command (no shell) for each matching event",
-    "tail": "list recent events (and follow new ones)",
-    "watch": "print one line per matching event (for Claude Code's Monitor tool)",
-    "status": "show the daemon's state (exit 69 when it is down)",
-    "events": "fetch one stored event, or query the store read-only",
-    "prune": "delete old events now (the daemon also prunes as events arrive)",
-    "stats": "waits served, wake latency, and the polling they avoided",
-    "demo": "run a daemon in a temporary directory and wake real waits",
-    "mcp": "serve MCP over stdio: wait, events, get_event, emit, status and resources",
-    "swarm-demo": "N agent processes on one bus: a seed wakes all, a death is noticed",
-    "top": "a live view of the bus: events per source and subject, rate, lag",
-    "verify": "verify the installed waitbus against its signed release",
-    "install-systemd": "verify waitbus, then install its user service",
-    "uninstall-systemd": "remove the user service install-systemd wrote",
-    "install-launchd": "verify waitbus, then install its LaunchAgent",
-    "uninstall-launchd": "remove the LaunchAgent install-launchd wrote",
-    "secret": "store a secret the daemon reads (webhook keys, tokens)",
-    "sources": "list built-in sources and plugins with their trust status",
-    "bridge": "link this bus to other hosts' through NATS JetStream",
-    "hooks": "wire an agent client's hooks to emit its lifecycle events (install, status)",
-    "hook-event": "record an agent client's hook call as a lifecycle event (exits 0)",
-    "doctor": "check the set-up: daemon, state directory, extras, clients; says what to fix",
-}
+# Each command is a module (`waitbus/cli/commands/<name>.py`). Only the module of the command
+# being run is imported, so `waitbus wait` and `waitbus serve` load nothing else.
 
 
 def build_parser(selected: str | Sequence[str] | None = None) -> argparse.ArgumentParser:

@@ -1,4 +1,4 @@
-"""Child waitbus processes for the demos, each awaited on a line it prints, with a bound."""
+"""The demos' child processes, each awaited on a line it prints (tests and benchmarks use them)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""systemd-creds: which storage a user unit supports here, and encrypt/decrypt through the tool."""
+"""systemd-creds: which storage a user unit supports here, and encrypting through the tool."""
 
 from __future__ import annotations
 
@@ -43,11 +43,6 @@ def encrypt(name: str, value: bytes, out: Path, *, user: bool, key: str | None =
     argv = [_tool(), *(["--user"] if user else []), "encrypt", f"--name={name}",
             *([f"--with-key={key}"] if key else []), "-", str(out)]
     _run(argv, value, f"encrypt secret {name}")
-
-
-def decrypt(name: str, path: Path, *, user: bool) -> bytes:
-    argv = [_tool(), *(["--user"] if user else []), "decrypt", f"--name={name}", str(path), "-"]
-    return _run(argv, b"", f"decrypt secret {name}")
 
 
 def _tool() -> str:

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from waitbus.cli.commands import command
 from waitbus.cli.durations import seconds
 from waitbus.cli.exits import Exit, table
 from waitbus.cli.state import paths_from
@@ -19,9 +20,8 @@ if TYPE_CHECKING:
     from waitbus.paths import StatePaths
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = sub.add_parser(
-        "bridge", help="link this bus to other hosts' through NATS JetStream",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    parser = command(
+        sub, "bridge", formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="docs/TEAM.md has the topology, the CloudEvents mapping and the trust model.\n\n"
         + table())
     kinds = parser.add_subparsers(dest="kind", metavar="KIND", required=True)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 
+from waitbus.cli.commands import command
+
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("demo", help="run a daemon in a temporary directory and wake real waits")
+    p = command(sub, "demo")
     p.add_argument("--repeats", type=int, default=3, help="wake measurements per source")
     p.add_argument("--json", action="store_true",
                    help="print the result as JSON on stdout (progress goes to stderr)")

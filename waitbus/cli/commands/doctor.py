@@ -5,14 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 
+from waitbus.cli.commands import command
 from waitbus.cli.exits import Exit
 from waitbus.cli.state import paths_from
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
-        "doctor", help="check the set-up: daemon, state directory, extras, clients; says what "
-        "to fix",
+    p = command(
+        sub, "doctor",
         description="Check that the daemon answers, the state directory and socket are yours "
         "and private, the mcp and verify extras are installed, each client configuration "
         "(Claude Code, Codex CLI, Gemini CLI, Cursor, VS Code) starts a waitbus MCP server "

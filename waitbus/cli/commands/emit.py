@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Iterator
 
+from waitbus.cli.commands import command
 from waitbus.cli.output import json_line, line
 from waitbus.cli.state import paths_from
 from waitbus.errors import UsageError
@@ -19,7 +20,7 @@ LOGS = False
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("emit", help="commit one event and wake the daemon")
+    p = command(sub, "emit")
     p.add_argument("--source", help="where the event comes from, e.g. ci (required unless "
                    "the agent flags below make it an agent message)")
     p.add_argument("--type", help="what kind of event, e.g. build_finished (required, as "

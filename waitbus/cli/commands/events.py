@@ -7,6 +7,7 @@ import json
 import math
 import sys
 
+from waitbus.cli.commands import command
 from waitbus.cli.output import Format, add_format_flags, format_of, renderer
 from waitbus.cli.state import paths_from
 from waitbus.event import JSON, dump_json, parse_cursor
@@ -16,7 +17,7 @@ from waitbus.untrusted import escape
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from waitbus.store import query
 
-    p = sub.add_parser("events", help="fetch one stored event, or query the store read-only")
+    p = command(sub, "events")
     actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     get = actions.add_parser("get", help="one event by cursor or delivery id")
     get.add_argument("key", metavar="CURSOR|DELIVERY_ID",

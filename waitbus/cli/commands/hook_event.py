@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 
+from waitbus.cli.commands import command
 from waitbus.integrations.lifecycle import EVENTS
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
-        "hook-event", help="record an agent client's hook call as a lifecycle event (exits 0)",
+    p = command(
+        sub, "hook-event",
         description="Read a hook payload (JSON on stdin, or as the last argument for Codex's "
         "notify) and commit an agent/started|stopped|needs_input|failed|subagent_stopped|ended "
         "event in a detached process. Always exits 0 at once, so it never holds up the agent. "

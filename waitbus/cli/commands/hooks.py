@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from waitbus.cli.commands import command
 from waitbus.cli.state import paths_from
 
 TYPE_CHECKING = False
@@ -17,8 +18,8 @@ CLIENTS = ("claude", "codex", "gemini")
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
-        "hooks", help="wire an agent client's hooks to emit its lifecycle events (install, status)",
+    p = command(
+        sub, "hooks",
         description="Add `waitbus hook-event CLIENT` to the client's own hooks (Claude Code and "
         "Gemini CLI settings.json, Codex CLI hooks.json and notify), so that each session "
         "emits agent/started, stopped, needs_input, failed, subagent_stopped and ended events "

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 
+from waitbus.cli.commands import command
 from waitbus.cli.state import paths_from
 from waitbus.store.store import Store
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    sub.add_parser("init", help="create the state directory (0700) and the event store")
+    command(sub, "init")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -5,15 +5,17 @@ from __future__ import annotations
 import argparse
 
 from waitbus.cli import installing
+from waitbus.cli.commands import command
 from waitbus.install.units import Planned
 from waitbus.paths import StatePaths
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("install-systemd", help="verify waitbus, then install its user service",
-                       description="Verify the installed waitbus against its signed release, "
-                       "then write and enable a hardened systemd user service. Refuses (and "
-                       "writes nothing) when verification fails.")
+    p = command(
+        sub, "install-systemd",
+        description="Verify the installed waitbus against its signed release, "
+        "then write and enable a hardened systemd user service. Refuses (and "
+        "writes nothing) when verification fails.")
     installing.add_install_flags(p, dir_help="where to write the unit "
                                  "(default: $XDG_CONFIG_HOME/systemd/user)")
     p.add_argument("--bridge", metavar="URL",

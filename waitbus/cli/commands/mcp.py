@@ -6,12 +6,13 @@ import argparse
 import asyncio
 import sys
 
+from waitbus.cli.commands import command
 from waitbus.cli.state import paths_from, reconnect_s
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
-        "mcp", help="serve MCP over stdio: wait, events, get_event, emit, status and resources",
+    p = command(
+        sub, "mcp",
         description="Run an MCP server on stdin/stdout for one client (Claude Code, Cursor, any "
         "stdio client); it subscribes to the daemon. `waitbus mcp install CLIENT` registers "
         "it with claude, codex, gemini, cursor or vscode (through the client's own CLI where "

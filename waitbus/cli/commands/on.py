@@ -9,14 +9,15 @@ import subprocess
 import sys
 import tempfile
 
+from waitbus.cli.commands import command
 from waitbus.cli.state import paths_from, reconnect_s
 from waitbus.errors import UsageError
 from waitbus.event import Event, dump_json
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
-        "on", help="run a command (no shell) for each matching event",
+    p = command(
+        sub, "on",
         description="The event reaches the command as WAITBUS_EVENT_* environment variables "
         "and a JSON file named by WAITBUS_EVENT_FILE, never on its argv. The file is exact; "
         "in a variable a NUL (which no variable can hold) reads \\x00.")

@@ -7,6 +7,7 @@ import asyncio
 from typing import TYPE_CHECKING
 
 from waitbus.cli import retention
+from waitbus.cli.commands import command
 from waitbus.cli.state import paths_from
 from waitbus.event import JSON, JSONObject, dump_json
 
@@ -16,9 +17,8 @@ if TYPE_CHECKING:
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
-        "prune", help="delete old events now (the daemon also prunes as events arrive)",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    p = command(
+        sub, "prune", formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="with no bound given, the configured policy applies (config.toml, default 30d "
         "or 256MiB)\n  waitbus prune --older-than 7d --dry-run\n"
         "  waitbus prune --keep-bytes 64MiB\n"

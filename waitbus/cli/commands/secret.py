@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 
+from waitbus.cli.commands import command
 from waitbus.cli.state import paths_from
 from waitbus.errors import UsageError
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("secret", help="store a secret the daemon reads (webhook keys, tokens)")
+    p = command(sub, "secret")
     verbs = p.add_subparsers(dest="verb", metavar="VERB", required=True)
     s = verbs.add_parser("set", help="store NAME; the value is read from stdin or a prompt",
                          description="Store a secret in <state>/secrets: encrypted with "

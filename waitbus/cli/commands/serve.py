@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from waitbus.cli import retention
+from waitbus.cli.commands import command
 from waitbus.cli.state import paths_from
 
 if TYPE_CHECKING:
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = sub.add_parser("serve", help="run the daemon in the foreground")
+    parser = command(sub, "serve")
     parser.add_argument(
         "--docker", nargs="?", const="", default=None, metavar="SOCKET",
         help="follow the Docker engine's container events (socket: $DOCKER_HOST if it is "

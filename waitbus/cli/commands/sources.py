@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from waitbus.cli.commands import command
 from waitbus.cli.state import paths_from
 
 # How each built-in is turned on; plugins are listed from their entry points.
@@ -17,8 +18,8 @@ BUILTINS = (
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = sub.add_parser(
-        "sources", help="list built-in sources and plugins with their trust status",
+    parser = command(
+        sub, "sources",
         description="Plugins come from the waitbus.sources.v1 entry points. Each plugin's "
         "publisher (from its PEP 740 provenance, else 'no provenance') is pinned when the "
         "daemon first loads it; a later change of publisher refuses it until re-pinned.")

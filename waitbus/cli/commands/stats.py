@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import time
 
+from waitbus.cli.commands import command
 from waitbus.cli.state import paths_from
 from waitbus.event import dump_json
 from waitbus.untrusted import escape
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("stats", help="waits served, wake latency, and the polling they avoided")
+    p = command(sub, "stats")
     p.add_argument("--since", default="7d", metavar="DURATION",
                    help="how far back to look (default 7d)")
     p.add_argument("--json", action="store_true", help="print the figures as JSON")

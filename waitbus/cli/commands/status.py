@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 
+from waitbus.cli.commands import command
 from waitbus.cli.state import paths_from
 from waitbus.event import dump_json
 from waitbus.untrusted import escape
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("status", help="show the daemon's state (exit 69 when it is down)")
+    p = command(sub, "status")
     p.add_argument("--json", action="store_true", help="print the status as JSON")
 
 

@@ -12,6 +12,7 @@ import tty
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from waitbus.cli.commands import command
 from waitbus.event import dump_json
 
 if TYPE_CHECKING:
@@ -23,8 +24,8 @@ FRAMEWORK_PHASE_S = 120.0
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
-        "swarm-demo", help="N agent processes on one bus: a seed wakes all, a death is noticed",
+    p = command(
+        sub, "swarm-demo",
         description="Starts a daemon in a temporary directory and N agent processes. One seed "
         "event wakes every agent; then one agent is killed and the supervisor emits its "
         "failure, which every survivor acknowledges. Exit 0 only when every invariant holds.")

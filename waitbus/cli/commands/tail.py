@@ -5,14 +5,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 
+from waitbus.cli.commands import command
 from waitbus.cli.output import add_format_flags, format_of, renderer
 from waitbus.cli.state import count, paths_from, reconnect_s
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
-        "tail", help="list recent events (and follow new ones)",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    p = command(
+        sub, "tail", formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="a clause: dotted.key OP json-literal, OP one of = != < <= > >= ~ (glob)\n"
         "  waitbus tail --match 'conclusion=\"failure\"' --match 'fields.exit_code>0'\n"
         "  waitbus tail -f --any-of 'ci:type=\"build\"' --any-of 'pytest:type=\"session\"'")

@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from waitbus.cli.commands import command
 from waitbus.cli.output import line, use_colour
 from waitbus.cli.state import paths_from, reconnect_s
 from waitbus.event import Event, dump_json
@@ -27,8 +28,8 @@ HOME_CLEAR = "\x1b[H\x1b[2J"
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
-        "top", help="a live view of the bus: events per source and subject, rate, lag",
+    p = command(
+        sub, "top",
         description="On a terminal, a full-screen view redrawn whenever events arrive (q or "
         "Ctrl-C quits). Otherwise, or with --json, one line per new event.")
     p.add_argument("--json", action="store_true",

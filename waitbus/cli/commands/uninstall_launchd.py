@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 
 from waitbus.cli import installing
+from waitbus.cli.commands import command
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("uninstall-launchd", help="remove the LaunchAgent install-launchd wrote")
+    p = command(sub, "uninstall-launchd")
     installing.add_uninstall_flags(p)
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 
 from waitbus.cli import installing
+from waitbus.cli.commands import command
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("uninstall-systemd", help="remove the user service install-systemd wrote")
+    p = command(sub, "uninstall-systemd")
     installing.add_uninstall_flags(p)
 
 

@@ -6,11 +6,11 @@ import argparse
 import json
 
 from waitbus.cli import verifying
+from waitbus.cli.commands import command
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("verify", help="verify the installed waitbus against its signed release",
-                       description="Verify a waitbus distribution against its Sigstore "
+    p = command(sub, "verify", description="Verify a waitbus distribution against its Sigstore "
                        "attestation (pinned production trust root, GitHub Actions release "
                        "workflow of the waitbus repository), then hash the installed files "
                        "against the verified wheel's RECORD.")

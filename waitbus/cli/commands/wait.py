@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from waitbus.cli.commands import command
 from waitbus.cli.durations import seconds
 from waitbus.cli.exits import Exit, table
 from waitbus.cli.output import add_format_flags, format_of, renderer
@@ -12,9 +13,8 @@ from waitbus.cli.state import paths_from, reconnect_s, since_of
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
-        "wait", help="block until a matching event; exit 0 success, 1 failure, 124 timeout",
-        formatter_class=RawDescriptionHelpFormatter,
+    p = command(
+        sub, "wait", formatter_class=RawDescriptionHelpFormatter,
         epilog="a clause: dotted.key OP json-literal, OP one of = != < <= > >= ~ (glob)\n"
         "  waitbus wait --source pytest --match 'conclusion=\"failure\"' --timeout 5m\n"
         "  waitbus wait --all-of 'pytest:type=\"session\"' --all-of 'docker:fields.exit_code=0'"

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 from typing import TYPE_CHECKING
 
+from waitbus.cli.commands import command
 from waitbus.cli.exits import Exit, table
 from waitbus.cli.output import add_format_flags
 from waitbus.cli.state import paths_from, reconnect_s, since_of
@@ -15,9 +16,8 @@ if TYPE_CHECKING:
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
-        "watch", help="print one line per matching event (for Claude Code's Monitor tool)",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    p = command(
+        sub, "watch", formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Print one compact line per matching event on stdout, flushed as it "
         "arrives: what waitbus vouches for (cursor, conclusion), then the event's own text as "
         "JSON marked untrusted data. An agent client that turns each output line into a "

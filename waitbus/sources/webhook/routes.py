@@ -12,8 +12,6 @@ from waitbus.sources.webhook import alertmanager, github
 from waitbus.sources.webhook.exchange import Reply, Request
 from waitbus.sources.webhook.http import Limits, Listener, Route
 
-Handler = Callable[[Request, bytes | None], Reply]
-
 
 def listener(settings: Settings, port: int) -> Listener:
     """The webhook listener `settings` describe, serving every route on `port`."""
