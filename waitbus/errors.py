@@ -62,6 +62,10 @@ class StoreError(WaitbusError):
     """The event store could not be read or written."""
 
 
+class SourceFailed(WaitbusError):
+    """A daemon source cannot run (a port taken, a socket missing); the message says what to do."""
+
+
 class ProtocolError(WaitbusError):
     """A peer sent a frame that breaks the wire protocol."""
 

@@ -86,6 +86,7 @@ class SourceState(enum.StrEnum):
     STOPPED = "stopped"
     FINISHED = "finished"
     FAILED = "failed"
+    RETRYING = "retrying"  # running, but cannot do its work now (its error says why)
 
 
 @dataclass(frozen=True, slots=True)

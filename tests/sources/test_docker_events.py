@@ -155,6 +155,9 @@ class StoreSink:
         self.changed = asyncio.Event()
         self.results: list[tuple[Event, bool]] = []
 
+    def report(self, source: str, problem: str | None) -> None:
+        pass  # this test is about events; a source's health is tested on a real daemon
+
     def append(self, draft: Draft) -> tuple[Event, bool]:
         result = self.store.append(draft)
         self.results.append(result)

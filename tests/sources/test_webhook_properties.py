@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.sources.webhook_client import SECRET, TOKEN, fixture, signature, write_secret
-from waitbus.event import Draft
+from waitbus.event import Draft, Event
 from waitbus.paths import resolve
 from waitbus.secrets import ALERTMANAGER_TOKEN, GITHUB_WEBHOOK
 from waitbus.sources.webhook import alertmanager, github
@@ -96,6 +96,19 @@ def test_alertmanager_auth_never_crashes(header: str) -> None:
     assert alertmanager.authorized(header, TOKEN) in (True, False)
 
 
+class StoreSink:
+    """The daemon's sink without the daemon: commit straight to the store."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def append(self, draft: Draft) -> tuple[Event, bool]:
+        return self.store.append(draft)
+
+    def report(self, source: str, problem: str | None) -> None:
+        raise AssertionError(problem)  # the listener fails loudly instead of reporting
+
+
 @pytest.fixture(scope="module")
 def listening(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
     """A real listener on a real socket, its own loop in a thread, committing to a real store."""
@@ -111,7 +124,7 @@ def listening(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, i
 
     async def serve() -> None:
         with contextlib.suppress(asyncio.CancelledError):
-            await listener.run(store)
+            await listener.run(StoreSink(store))
 
     task = loop.create_task(serve())
     thread = threading.Thread(target=loop.run_until_complete, args=(task,), daemon=True)

@@ -211,6 +211,19 @@ class Daemon:
             # the next ring or subscriber retries from the same head.
             log.exception("fan-out failed; will retry on the next ring")
 
+    def report(self, source: str, problem: str | None) -> None:
+        """A source's word on its health: said once on the daemon's log, kept for status."""
+        before = self.source_state.get(source)
+        retrying = before is not None and before.state is SourceState.RETRYING
+        if problem is None:
+            if retrying:
+                log.warning("source %s works again", source)
+                self.source_state[source] = SourceInfo(SourceState.RUNNING)
+            return
+        if not retrying or before is None or before.error != problem:
+            log.warning("source %s: %s", source, problem)
+        self.source_state[source] = SourceInfo(SourceState.RETRYING, problem)
+
     async def _run_source(self, source: Source) -> None:
         self.source_state[source.name] = SourceInfo(SourceState.RUNNING)
         try:
@@ -218,6 +231,10 @@ class Daemon:
         except asyncio.CancelledError:
             self.source_state[source.name] = SourceInfo(SourceState.STOPPED)
             raise
+        except WaitbusError as exc:
+            # An expected failure that says what to do; no traceback on serve's output.
+            log.warning("source %s failed: %s", source.name, exc)
+            self.source_state[source.name] = SourceInfo(SourceState.FAILED, str(exc))
         except Exception as exc:
             log.exception("source %s failed", source.name)
             self.source_state[source.name] = SourceInfo(SourceState.FAILED, str(exc))

@@ -16,6 +16,11 @@ class Sink(Protocol):
         """Commit `draft`; return the stored event and whether it was new."""
         ...
 
+    def report(self, source: str, problem: str | None) -> None:
+        """Say that `source` cannot do its work now and keeps retrying (`problem` says why
+        and what to do), or, with None, that it works again. Shown by serve and status."""
+        ...
+
 
 @runtime_checkable
 class Source(Protocol):

@@ -7,7 +7,7 @@ import json
 import logging
 import time
 import urllib.parse
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -131,20 +131,32 @@ class DockerEvents:
         return f"<DockerEvents {self.socket_path} {state} since={self.ends.since()}>"
 
     async def run(self, sink: Sink) -> None:
-        """Follow the engine until cancelled; a lost engine is retried, never fatal."""
+        """Follow the engine until cancelled; a lost engine is retried, never fatal, and said
+        through `sink.report` (so serve and status show it) until it answers again."""
         backoff_s = 0.05
         while True:
             try:
-                async for message in self.follow():
-                    backoff_s = 0.05
+                async for message in self.follow(lambda: sink.report(self.name, None)):
                     self._commit(sink, message)
                 log.info("docker: engine closed the event stream; reconnecting")
             except (OSError, ProtocolError, h11.ProtocolError) as exc:
                 log.info("docker: %s; retrying in %.2f s", exc, backoff_s)
-            finally:
-                self.connected = False
+                sink.report(self.name, self._problem(exc))
+            if self.connected:
+                backoff_s = 0.05
+            self.connected = False
             await asyncio.sleep(backoff_s)  # reconnect backoff, not a wait for an event
             backoff_s = min(backoff_s * 2, self.max_backoff_s)
+
+    def _problem(self, exc: Exception) -> str:
+        where = f"the Docker engine at {self.socket_path}"
+        if isinstance(exc, FileNotFoundError | ConnectionRefusedError):
+            return (f"cannot reach {where} ({exc.strerror}); start Docker, or give its socket "
+                    "with `waitbus serve --docker SOCKET`; retrying")
+        if isinstance(exc, PermissionError):
+            return (f"no permission to use {where}; run the daemon as a user in the docker "
+                    "group; retrying")
+        return f"{where} failed: {exc}; retrying"
 
     def _commit(self, sink: Sink, message: JSONObject) -> None:
         try:
@@ -155,8 +167,10 @@ class DockerEvents:
         if made is not None:
             sink.append(made)
 
-    async def follow(self) -> AsyncGenerator[JSONObject, None]:
-        """Yield decoded messages from one `/events` connection until the engine ends it."""
+    async def follow(self, on_connected: Callable[[], None] = lambda: None,
+                     ) -> AsyncGenerator[JSONObject, None]:
+        """Yield decoded messages from one `/events` connection until the engine ends it;
+        `on_connected` runs once the engine has accepted the subscription."""
         reader, writer = await asyncio.open_unix_connection(self.socket_path)
         try:
             lines = b""
@@ -165,6 +179,7 @@ class DockerEvents:
                     self.connected = True
                     log.info("docker: following events at %s since %s",
                              self.socket_path, self.ends.since())
+                    on_connected()
                 lines += chunk
                 *complete, lines = lines.split(b"\n")
                 if len(lines) > MAX_LINE_BYTES:

@@ -188,6 +188,9 @@ class _NamedSink:
     def __init__(self, sink: Sink, name: str) -> None:
         self.sink, self.name = sink, name
 
+    def report(self, source: str, problem: str | None) -> None:
+        self.sink.report(self.name, problem)
+
     def append(self, draft: Draft) -> tuple[Event, bool]:
         if draft.source != self.name:
             msg = f"plugin source {self.name!r} may only emit its own events, not {draft.source!r}"

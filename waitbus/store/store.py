@@ -261,6 +261,13 @@ class Store:
             ).fetchone()
         return None if row is None else _event(row)
 
+    def has_source(self, source: str) -> bool:
+        """Whether any stored event comes from `source` (one index probe)."""
+        with _translated(self.paths):
+            found = self._db.execute(
+                "SELECT 1 FROM events WHERE source = ? LIMIT 1", (source,)).fetchone()
+        return found is not None
+
     def head(self) -> int:
         """The newest committed cursor, or 0 for an empty store."""
         with _translated(self.paths):

@@ -11,6 +11,7 @@ import argparse
 COMMANDS = {
     "init": "create the state directory (0700) and the event store",
     "serve": "run the daemon in the foreground",
+    "stop": "stop the daemon serving this state directory (exit 69 when none does)",
     "emit": "commit one event and wake the daemon",
     "wait": "block until a matching event; exit 0 success, 1 failure, 124 timeout",
     "on": "run a command (no shell) for each matching event",
@@ -42,7 +43,12 @@ def command(sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str,
             description: str | None = None, epilog: str | None = None,
             formatter_class: type[argparse.HelpFormatter] | None = None,
             ) -> argparse.ArgumentParser:
-    """Add command `name`'s parser, its help the summary in COMMANDS."""
+    """Add command `name`'s parser, its help the summary in COMMANDS.
+
+    `waitbus NAME --help` opens with `description`, else with the summary as a sentence.
+    """
+    summary = COMMANDS[name]
+    description = description or summary[:1].upper() + summary[1:] + "."
     if formatter_class is None:  # the parser's own default formatter
         return sub.add_parser(name, help=COMMANDS[name], description=description, epilog=epilog)
     return sub.add_parser(name, help=COMMANDS[name], description=description, epilog=epilog,

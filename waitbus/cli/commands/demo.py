@@ -8,9 +8,22 @@ import sys
 from waitbus.cli.commands import command
 
 
+def repeats(text: str) -> int:
+    """An argparse type: 1 to 1000 measurements."""
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 1000:
+        msg = f"{text[:40]!r} is not a number of repeats; give 1 to 1000"
+        raise argparse.ArgumentTypeError(msg)
+    return int(text)
+
+
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = command(sub, "demo")
-    p.add_argument("--repeats", type=int, default=3, help="wake measurements per source")
+    p = command(
+        sub, "demo",
+        description="Start a daemon over a temporary state directory, wake real `waitbus wait` "
+        "processes from every source that can run here (emit, pytest, files, Docker when "
+        "present) and print how fast each woke. Touches nothing outside that directory.")
+    p.add_argument("--repeats", type=repeats, default=3, metavar="N",
+                   help="wake measurements per source (1 to 1000)")
     p.add_argument("--json", action="store_true",
                    help="print the result as JSON on stdout (progress goes to stderr)")
     p.add_argument("--keep", action="store_true",

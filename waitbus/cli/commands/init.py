@@ -10,7 +10,11 @@ from waitbus.store.store import Store
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    command(sub, "init")
+    command(
+        sub, "init",
+        description="Create the state directory (mode 0700, with missing parents 0700) and an "
+        "empty event store in it. Emitting and serving create them too; init is for setting "
+        "up ahead of time, or again after moving a damaged store aside.")
 
 
 def run(args: argparse.Namespace) -> int:

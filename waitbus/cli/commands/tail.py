@@ -13,6 +13,9 @@ from waitbus.cli.state import count, paths_from, reconnect_s
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = command(
         sub, "tail", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Print the newest stored events, oldest first (outside text with its "
+        "control characters escaped; --json is exact). With -f, keep printing new events as "
+        "they are committed (needs the daemon).",
         epilog="a clause: dotted.key OP json-literal, OP one of = != < <= > >= ~ (glob)\n"
         "  waitbus tail --match 'conclusion=\"failure\"' --match 'fields.exit_code>0'\n"
         "  waitbus tail -f --any-of 'ci:type=\"build\"' --any-of 'pytest:type=\"session\"'")

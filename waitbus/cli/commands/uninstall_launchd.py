@@ -9,7 +9,11 @@ from waitbus.cli.commands import command
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = command(sub, "uninstall-launchd")
+    p = command(
+        sub, "uninstall-launchd",
+        description="Unload the waitbus LaunchAgent, then remove exactly the files "
+        "install-launchd recorded; a file changed since then is kept and named. The state "
+        "directory and its events stay.")
     installing.add_uninstall_flags(p)
 
 

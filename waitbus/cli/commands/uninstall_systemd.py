@@ -9,7 +9,11 @@ from waitbus.cli.commands import command
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = command(sub, "uninstall-systemd")
+    p = command(
+        sub, "uninstall-systemd",
+        description="Stop and disable the waitbus user service, then remove exactly the files "
+        "install-systemd recorded; a file changed since then is kept and named. The state "
+        "directory and its events stay.")
     installing.add_uninstall_flags(p)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from waitbus.cli.commands import command
 from waitbus.cli.durations import seconds
@@ -10,6 +11,11 @@ from waitbus.cli.exits import Exit, table
 from waitbus.cli.output import add_format_flags, format_of, renderer
 from waitbus.cli.parser import RawDescriptionHelpFormatter
 from waitbus.cli.state import paths_from, reconnect_s, since_of
+
+TYPE_CHECKING = False  # not typing's: a waiting process starts faster without it
+if TYPE_CHECKING:
+    from waitbus.consumers.wait import Wait
+    from waitbus.paths import StatePaths
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -55,6 +61,7 @@ def run(args: argparse.Namespace) -> int:
         timeout_s=seconds(args.timeout) if args.timeout else None)
     render = renderer(format_of(args))
     paths = paths_from(args)
+    _say_unseen(paths, wait)
     with logged(paths, wait, "cli") as timing:
         # Blocking: a process that only waits starts faster without an event loop.
         outcome = waiting.run_blocking(wait, paths, reconnect_s=reconnect_s())
@@ -63,3 +70,14 @@ def run(args: argparse.Namespace) -> int:
         print(render(event), flush=True)
     timing.save()  # after the verdict is out: the record never delays it
     return Exit.FAILED if outcome.failed else Exit.MATCHED
+
+
+def _say_unseen(paths: StatePaths, wait: Wait) -> None:
+    """A source no event has come from yet may be a typo: say so once, then wait anyway."""
+    from waitbus.consumers.history import unseen_sources
+    from waitbus.untrusted import escape
+
+    for source in unseen_sources(paths, wait.subscription):
+        print(f"waitbus: no event from source {escape(source)!r} is stored yet; waiting for "
+              "its first (check the name against `waitbus tail`)", file=sys.stderr)
+

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import h11
 
-from waitbus.errors import WaitbusError
+from waitbus.errors import SourceFailed, WaitbusError
 from waitbus.event import dump_json
 from waitbus.sources.base import Sink
 from waitbus.sources.webhook.exchange import Reply, Request
@@ -63,14 +63,15 @@ class Listener:
         return f"<Listener {where} routes={sorted(self.routes)} open={len(self._connections)}>"
 
     async def run(self, sink: Sink) -> None:
-        """Serve until cancelled; a port that cannot be bound is logged and ends the source."""
+        """Serve until cancelled; a port that cannot be bound fails the source (said by serve
+        and status); the rest of the daemon goes on."""
         try:
             server = await asyncio.start_server(
                 lambda r, w: self._on_connection(sink, r, w), HOST, self.port)
         except OSError as exc:
-            log.warning("webhook listener cannot listen on %s:%d (%s); choose another port "
-                        "with `waitbus serve --listen-port`", HOST, self.port, exc.strerror)
-            return
+            msg = (f"cannot listen on {HOST}:{self.port} ({exc.strerror or exc}); choose another "
+                   "port with `waitbus serve --listen-port`, or `off`")
+            raise SourceFailed(msg) from exc
         self.url = "http://{}:{}".format(*server.sockets[0].getsockname()[:2])
         log.info("webhook listener on %s", self.url)
         if self.on_listening is not None:
