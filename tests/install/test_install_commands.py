@@ -56,7 +56,7 @@ def test_a_failing_verification_writes_nothing(state_dir: Path, tmp_path: Path, 
     units = tmp_path / "units"
     done = run_cli(state_dir, command, "--files-only", "--unit-dir", str(units),
                    *_failing(case, tmp_path))
-    assert done.returncode == 1, done.stderr
+    assert done.returncode == 77, done.stderr  # refused as unsafe
     assert REASONS[case] in done.stderr
     assert done.stderr.strip().splitlines()[-1].startswith("waitbus: ")
     assert "Traceback" not in done.stderr
@@ -142,7 +142,7 @@ def test_uninstall_keeps_a_unit_edited_since_install(state_dir: Path, tmp_path: 
     unit = units / "waitbus.service"
     unit.write_text(unit.read_text() + "# mine\n")
     done = run_cli(state_dir, "uninstall-systemd", "--files-only")
-    assert done.returncode == 1
+    assert done.returncode == 77  # refused as unsafe
     assert "changed since install" in done.stderr
     assert unit.exists()
 

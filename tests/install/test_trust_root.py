@@ -67,7 +67,7 @@ def test_poisoned_home_neither_admits_staging_nor_breaks_a_genuine_release(
         tmp_path: Path, state_dir: Path, kind: str) -> None:
     env = _poisoned_home(tmp_path, kind)
     staged = _verify(state_dir, env, RFC_WHEEL + ".publish.attestation")
-    assert staged.returncode == 1
+    assert staged.returncode == 77  # refused as unsafe
     assert "not signed under the pinned Sigstore production root" in staged.stderr
     genuine = _verify(state_dir, env, RFC_WHEEL + ".sigstore.json")
     assert genuine.returncode == 0, genuine.stderr

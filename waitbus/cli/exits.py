@@ -13,6 +13,7 @@ class Exit(enum.IntEnum):
     UNREACHABLE = 69
     INTERNAL = 70
     STORE = 74
+    REFUSED = 77
     CONFIG = 78
     TIMEOUT = 124
     INTERRUPTED = 130
@@ -25,8 +26,9 @@ MEANINGS = {
     Exit.USAGE: "usage error: a bad flag, clause or value",
     Exit.PRUNED: "the events asked for (--since) were pruned by retention",
     Exit.UNREACHABLE: "no daemon answered within the reconnect budget",
-    Exit.INTERNAL: "internal error: a bug in waitbus (rerun with -v for the traceback)",
+    Exit.INTERNAL: "internal error: a bug in waitbus, or a demo that did not work (-v tells more)",
     Exit.STORE: "the event store could not be read or written",
+    Exit.REFUSED: "refused as unsafe: a verification failed, or a file changed since install",
     Exit.CONFIG: "doctor found a set-up problem (each failing line says what to do)",
     Exit.TIMEOUT: "timed out without a match",
     Exit.INTERRUPTED: "interrupted (Ctrl-C)",

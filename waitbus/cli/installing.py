@@ -65,6 +65,11 @@ def install(args: argparse.Namespace, plan: Callable[[StatePaths, list[str]], li
     if args.skip_verify:
         print("waitbus: WARNING: --skip-verify: installing a daemon whose files were NOT "
               "verified against a signed release", file=sys.stderr)
+    elif args.dry_run and not _has_provenance(args):
+        # A preview writes nothing, so it needs no release; the install itself still does.
+        print("waitbus: --dry-run without --dist/--attestation or an index: nothing was "
+              "verified; the install verifies this waitbus first (from a checkout, see "
+              "--skip-verify in the README)", file=sys.stderr)
     else:
         request = verifying.request_from(args, scripts=units.command_scripts(command))
         outcome = gate.verify(request, verifying.progress)
@@ -88,6 +93,14 @@ def install(args: argparse.Namespace, plan: Callable[[StatePaths, list[str]], li
     return 0
 
 
+def _has_provenance(args: argparse.Namespace) -> bool:
+    import os
+
+    from waitbus.install.gate import INDEX_URL_ENV
+
+    return bool(args.dist or args.attestation or args.index_url or os.environ.get(INDEX_URL_ENV))
+
+
 def uninstall(args: argparse.Namespace, kind: str,
               deactivate: Callable[[list[Path]], None]) -> int:
     """Stop the service (unless --files-only), then remove the files the manifest lists."""
@@ -104,4 +117,6 @@ def uninstall(args: argparse.Namespace, kind: str,
     for path in removal.kept:
         print(f"waitbus: kept {path}: it changed since install; remove it by hand",
               file=sys.stderr)
-    return 1 if removal.kept else 0
+    from waitbus.cli.exits import Exit
+
+    return Exit.REFUSED if removal.kept else Exit.MATCHED

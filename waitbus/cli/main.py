@@ -13,7 +13,16 @@ from types import ModuleType
 from waitbus.cli.commands import COMMANDS
 from waitbus.cli.exits import Exit, table
 from waitbus.cli.parser import Parser, RawDescriptionHelpFormatter
-from waitbus.errors import NotRunning, Pruned, StoreError, UsageError, WaitbusError, WaitTimeout
+from waitbus.errors import (
+    NotRunning,
+    ProtocolError,
+    Pruned,
+    Refused,
+    StoreError,
+    UsageError,
+    WaitbusError,
+    WaitTimeout,
+)
 
 # Each command is a module (`waitbus/cli/commands/<name>.py`). Only the module of the command
 # being run is imported, so `waitbus wait` and `waitbus serve` load nothing else.
@@ -128,9 +137,11 @@ class _Version(argparse.Action):
 
 
 def _exit_for(exc: WaitbusError) -> int:
-    if isinstance(exc, UsageError):
+    """The exit code of an error; never 1, which only a matched failure earns."""
+    if isinstance(exc, UsageError | Refused):  # a refused request is a bad request
         return Exit.USAGE
-    if isinstance(exc, NotRunning):
+    if isinstance(exc, NotRunning | ProtocolError) or _is(exc, "waitbus.bridge.link",
+                                                           "Unreachable"):
         return Exit.UNREACHABLE
     if isinstance(exc, Pruned):
         return Exit.PRUNED
@@ -138,7 +149,16 @@ def _exit_for(exc: WaitbusError) -> int:
         return Exit.TIMEOUT
     if isinstance(exc, StoreError):
         return Exit.STORE
-    return Exit.FAILED
+    if _is(exc, "waitbus.install.trust", "VerificationFailed"):
+        return Exit.REFUSED
+    return Exit.INTERNAL
+
+
+def _is(exc: BaseException, module: str, name: str) -> bool:
+    """isinstance against a class of a module imported only by some commands."""
+    loaded = sys.modules.get(module)
+    cls = getattr(loaded, name, None)
+    return isinstance(cls, type) and isinstance(exc, cls)
 
 
 def _configure_logging(*, verbose: bool) -> None:

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from waitbus.cli.commands import command
+from waitbus.cli.exits import Exit
 
 
 def repeats(text: str) -> int:
@@ -42,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
         print(dump_json({"ok": result.ok, "wake_ms": wake_ms,
                          "skipped": dict(result.skipped.items()),
                          "problems": list(result.problems)}))
-        return 0 if result.ok else 1
+        return Exit.MATCHED if result.ok else Exit.INTERNAL
     for name, reason in result.skipped.items():
         print(f"demo: skipped {name}: {reason}")
     for problem in result.problems:
@@ -51,4 +52,4 @@ def run(args: argparse.Namespace) -> int:
     if result.state_dir is not None:
         print(f"demo: kept {result.state_dir}; try `waitbus --state-dir {result.state_dir} "
               "stats`")
-    return 0 if result.ok else 1
+    return Exit.MATCHED if result.ok else Exit.INTERNAL

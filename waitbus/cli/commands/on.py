@@ -20,7 +20,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         sub, "on",
         description="The event reaches the command as WAITBUS_EVENT_* environment variables "
         "and a JSON file named by WAITBUS_EVENT_FILE, never on its argv. The file is exact; "
-        "in a variable a NUL (which no variable can hold) reads \\x00.")
+        "in a variable a NUL (which no variable can hold) reads \\x00. A command that "
+        "fails is said on stderr; `on` exits 0 once it has run it (use `waitbus wait ... && "
+        "command` to act on a command's status).")
     p.add_argument("clause", nargs="?", help="a clause such as conclusion=\"failure\"")
     p.add_argument("--source", help="only events from this source")
     p.add_argument("--once", action="store_true", help="stop after the first matching event")
@@ -42,12 +44,15 @@ def run(args: argparse.Namespace) -> int:
     async def loop() -> int:
         feed = Feed(paths, wait.subscription, cursor=wait.since.start(paths),
                     reconnect_s=reconnect_s())
-        status = 0
         async for event in feed.events():
             status = await asyncio.to_thread(_run_for, argv, event)
+            if status:
+                # The command's status is its own; waitbus's exit codes keep their meaning.
+                print(f"waitbus: {argv[0]} exited {status} for event {event.cursor}",
+                      file=sys.stderr)
             if args.once:
                 break
-        return status
+        return 0
 
     return asyncio.run(loop())
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from waitbus.cli.commands import command
+from waitbus.cli.exits import Exit
 from waitbus.event import dump_json
 
 if TYPE_CHECKING:
@@ -56,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
         print(dump_json(result.to_json()))
     else:
         _print_result(result, print)
-    return 0 if result.ok else 1
+    return Exit.MATCHED if result.ok else Exit.INTERNAL
 
 
 def _print_result(result: SwarmResult, out: Callable[[str], None]) -> None:
