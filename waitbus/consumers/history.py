@@ -31,5 +31,5 @@ def unseen_sources(paths: StatePaths, wanted: AnyOf) -> list[str]:
         return []
     if not paths.store.exists():
         return named
-    with Store(paths, create=False) as store:
+    with Store(paths, read_only=True) as store:
         return [source for source in named if not store.has_source(source)]
