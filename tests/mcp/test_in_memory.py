@@ -9,6 +9,7 @@ from typing import Any
 
 import mcp_types as types
 from mcp import ClientSession
+
 # The SDK's own in-memory transport (what mcp.Client uses for an in-process server).
 from mcp.client._memory import InMemoryTransport
 
@@ -44,12 +45,13 @@ def test_wait_is_released_by_an_emit_once_it_reports_progress(state_dir: Path) -
     async def body(session: ClientSession, paths: StatePaths) -> None:
         live = asyncio.Event()
 
-        async def on_progress(_progress: float, _total: float | None, _msg: str | None) -> None:
+        async def on_progress(progress: float, total: float | None, message: str | None) -> None:
             live.set()
 
-        waiting = asyncio.create_task(session.call_tool(
-            "wait", {"source": "ci", "match": ['conclusion="failure"'], "timeout_s": 20},
-            progress_callback=on_progress))
+        args: dict[str, Any] = {"source": "ci", "match": ['conclusion="failure"'],
+                                "timeout_s": 20}
+        waiting = asyncio.create_task(session.call_tool("wait", args,
+                                                        progress_callback=on_progress))
         await live.wait()  # subscribed and caught up: an emit now cannot be missed
         emitted, _new = emitter.append(paths, emitter.draft("ci", "build",
                                                             conclusion="failure"))
