@@ -8,8 +8,12 @@ import subprocess
 from pathlib import Path
 
 from tests.conftest import DaemonProcess
+from waitbus.bridge.exporter import NAME
 from waitbus.cli.exits import Exit
 from waitbus.integrations.hooks import waitbus_executable
+from waitbus.paths import StatePaths
+from waitbus.sources.emitter import draft
+from waitbus.store.store import Store
 
 
 def _doctor(state_dir: Path, home: Path, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -62,3 +66,22 @@ def test_doctor_reports_installed_hooks(daemon: DaemonProcess, state_dir: Path,
     result = _doctor(state_dir, home, tmp_path)
     line = next(line for line in result.stdout.splitlines() if "gemini hooks (user)" in line)
     assert line.startswith("ok   gemini hooks (user): SessionStart, AfterAgent")
+
+
+def test_doctor_fails_a_bridge_that_stopped_and_says_how_to_restart_it(
+        daemon: DaemonProcess, state_dir: Path, tmp_path: Path) -> None:
+    # The record a bridge leaves in the store when it stops (`waitbus bridge nats` writes it
+    # through the same call); no bridge process holds the bridge lock now.
+    with Store(StatePaths(state_dir)) as store:
+        store.mark_bridge(NAME, exported=0, state={
+            "host": "a", "url": "nats://127.0.0.1:4222", "stream": "WAITBUS",
+            "connected": False, "import_pending": None, "error": None})
+        store.append(draft("ci", "build"))
+    result = _doctor(state_dir, tmp_path, tmp_path, "--json")
+    checks = {check["name"]: check for check in json.loads(result.stdout)}
+    bridge = checks["bridge nats"]
+    assert not bridge["ok"]
+    assert "not running" in bridge["detail"]
+    assert "export lag 1" in bridge["detail"]
+    assert bridge["fix"].startswith("start it again: `waitbus bridge nats --url nats://127.0.0.1:4222`")
+    assert result.returncode == Exit.CONFIG

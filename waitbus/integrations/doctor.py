@@ -44,7 +44,7 @@ def run_checks(paths: StatePaths, cwd: Path | None = None) -> list[Check]:
     daemon = _daemon(paths)
     sources = daemon[1]
     found = [daemon[0], _state_dir(paths), *_extras(), *_servers(cwd), *_hooks(cwd),
-             _webhook(sources)]
+             _webhook(sources), *_bridges(paths)]
     if "docker" in sources:
         found.append(_docker())
     return found
@@ -197,6 +197,26 @@ def _webhook(sources: dict[str, object]) -> Check:
                          fix="start the daemon with `waitbus serve --listen-port PORT` "
                          "(or off)")
     return Check("webhook port", ok=True, detail=f"127.0.0.1:{WEBHOOK_PORT} is free")
+
+
+def _bridges(paths: StatePaths) -> list[Check]:
+    from waitbus.consumers import bridges
+
+    try:
+        found = bridges.read(paths)
+    except WaitbusError as exc:
+        return [Check("bridges", ok=False, detail=str(exc), fix="see `waitbus status`")]
+    checks = []
+    for bridge in found:
+        if not bridge.running:
+            fix = (f"start it again: `waitbus bridge nats --url {bridge.url}` (or its unit); "
+                   "local events wait in the store until it exports them")
+        elif not bridge.connected:
+            fix = f"check that the NATS server at {bridge.url} runs and accepts this host"
+        else:
+            fix = ""
+        checks.append(Check(f"bridge {bridge.name}", ok=not fix, detail=str(bridge), fix=fix))
+    return checks
 
 
 def _docker() -> Check:

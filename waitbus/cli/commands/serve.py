@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _bridge_metrics(daemon: Daemon) -> None:
     """Bridge lag on /metrics while a bridge runs (the bridge records its marks in the store)."""
-    from waitbus.bridge import report
+    from waitbus.consumers import bridges as report
 
     paths = daemon.settings.paths
 

@@ -21,7 +21,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from waitbus.bridge import report
+    from waitbus.consumers import bridges as report
     from waitbus.consumers.status import status
 
     paths = paths_from(args)

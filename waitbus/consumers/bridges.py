@@ -1,4 +1,4 @@
-"""What `waitbus status` says about a bridge: running, connected, export and import lag."""
+"""What `status` and `doctor` say about a bridge: running, connected, export and import lag."""
 
 from __future__ import annotations
 
