@@ -9,7 +9,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from waitbus.errors import UsageError
+from waitbus.errors import UsageError, WaitbusError
 from waitbus.untrusted import escape
 
 # typing is left out at run time: every `waitbus emit` pays for each module it imports.
@@ -167,16 +167,17 @@ def dump_json(value: JSON) -> str:
     return _ENCODER.encode(value)
 
 
-def load_json_object(text: str | bytes, what: str) -> JSONObject:
-    """Decode a JSON object or raise a UsageError naming `what` was malformed."""
+def load_json_object(text: str | bytes, what: str, *,
+                     error: type[WaitbusError] = UsageError) -> JSONObject:
+    """Decode a JSON object or raise `error` (a UsageError by default) naming `what`."""
     try:
         value = _DECODER.decode(text if isinstance(text, str) else text.decode())
     except (ValueError, RecursionError) as exc:
         msg = f"{what} is not valid JSON: {exc}"
-        raise UsageError(msg) from exc
+        raise error(msg) from exc
     if not isinstance(value, dict):
         msg = f"{what} must be a JSON object, got {type(value).__name__}"
-        raise UsageError(msg)
+        raise error(msg)
     return value
 
 

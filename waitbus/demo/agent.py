@@ -99,14 +99,19 @@ class Agent:
         emitter.append(self.paths, item)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of `python -m waitbus.demo.agent`; only the swarm demo starts it."""
-    parser = argparse.ArgumentParser(prog="python -m waitbus.demo.agent")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """What every swarm agent process is told: the bus, the run, its name and its lifetime."""
     parser.add_argument("--state-dir", required=True, type=Path)
     parser.add_argument("--run", required=True)
     parser.add_argument("--name", required=True)
     parser.add_argument("--lifetime", type=float, default=120.0, metavar="SECONDS",
                         help="give up (exit 1) if no stop event arrives within this bound")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of `python -m waitbus.demo.agent`; only the swarm demo starts it."""
+    parser = argparse.ArgumentParser(prog="python -m waitbus.demo.agent")
+    add_arguments(parser)
     args = parser.parse_args(argv)
     agent = Agent(resolve(args.state_dir), args.run, args.name)
     with contextlib.suppress(KeyboardInterrupt):

@@ -13,9 +13,8 @@ import importlib.metadata
 import importlib.util
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
-from waitbus.demo.agent import Agent
+from waitbus.demo.agent import Agent, add_arguments
 from waitbus.paths import resolve
 
 # name -> (the modules it needs, the distribution whose version names it)
@@ -51,11 +50,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `python -m waitbus.demo.frameworks`."""
     parser = argparse.ArgumentParser(prog="python -m waitbus.demo.frameworks")
     parser.add_argument("--framework", required=True, choices=sorted(FRAMEWORKS))
-    parser.add_argument("--state-dir", required=True, type=Path)
-    parser.add_argument("--run", required=True)
-    parser.add_argument("--name", required=True)
-    parser.add_argument("--lifetime", type=float, default=120.0, metavar="SECONDS",
-                        help="give up (exit 1) if no stop event arrives within this bound")
+    add_arguments(parser)
     args = parser.parse_args(argv)
     swarm = Agent(resolve(args.state_dir), args.run, args.name)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import h11
 
 from waitbus.errors import ProtocolError, UsageError
-from waitbus.event import JSON, Conclusion, Draft, JSONObject, dump_json
+from waitbus.event import JSON, Conclusion, Draft, JSONObject, dump_json, load_json_object
 from waitbus.sources.base import Sink
 from waitbus.sources.emitter import draft
 
@@ -187,7 +187,8 @@ class DockerEvents:
                     raise ProtocolError(msg)
                 for line in complete:
                     if line.strip():
-                        yield _decode(line)
+                        yield load_json_object(line, "an event from the engine",
+                                               error=ProtocolError)
         finally:
             writer.close()
 
@@ -230,18 +231,6 @@ async def _get(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
         text = error_body.decode(errors="replace").strip()
         msg = f"engine answered {status} to GET /events: {text}"
         raise ProtocolError(msg)
-
-
-def _decode(line: bytes) -> JSONObject:
-    try:
-        value = json.loads(line)
-    except ValueError as exc:
-        msg = f"engine sent an event that is not JSON: {exc}"
-        raise ProtocolError(msg) from exc
-    if not isinstance(value, dict):
-        msg = "engine sent an event that is not a JSON object"
-        raise ProtocolError(msg)
-    return value
 
 
 def _attributes(message: JSONObject) -> dict[str, str]:
