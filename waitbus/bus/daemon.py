@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from waitbus import lockfile, wire
 from waitbus.bus import metrics
 from waitbus.bus.broadcast import Broadcast
+from waitbus.bus.checkpoints import Checkpoints
 from waitbus.bus.metrics import Metrics
 from waitbus.bus.peercred import peer_uid
 from waitbus.bus.pruning import Pruning
@@ -45,6 +46,7 @@ class Daemon:
         self._store: Store | None = None
         self._broadcast: Broadcast | None = None
         self._pruning: Pruning | None = None
+        self._checkpoints: Checkpoints | None = None
         self.metrics = Metrics()
         self._lagged_gone = 0  # lagged counts of subscribers that have disconnected
         self._clients: set[asyncio.Task[None]] = set()
@@ -73,6 +75,7 @@ class Daemon:
         self._store = Store(paths, on_commit=self._committed)
         self._broadcast = Broadcast(self._store, batch_rows=self.settings.batch_rows)
         self._pruning = Pruning(Store(paths), self.settings.retention, self._broadcast)
+        self._checkpoints = Checkpoints(paths)
         self._broadcast.on_batch = lambda rows: self.metrics.on_fanned_out(rows, time.time_ns())
         self._serve_metrics()
         bell = doorbell.bind(paths.doorbell)
@@ -115,6 +118,8 @@ class Daemon:
         if self._pruning is not None:
             await self._pruning.close()
             self._pruning.pruner.store.close()
+        if self._checkpoints is not None:
+            await self._checkpoints.close()
         bell.close()
         paths = self.settings.paths
         for path in (paths.socket, paths.doorbell):
@@ -178,6 +183,8 @@ class Daemon:
         rows = self._broadcast.fan_out()
         if self._pruning is not None:
             self._pruning.on_fan_out(rows)
+        if self._checkpoints is not None:
+            self._checkpoints.on_fan_out(rows)
 
     def _start_retention(self) -> None:
         assert self._pruning is not None

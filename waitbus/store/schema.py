@@ -13,9 +13,15 @@ PRAGMAS = (
     # writes its header); an older store keeps its mode until `waitbus prune --vacuum`.
     "PRAGMA auto_vacuum=INCREMENTAL",
     "PRAGMA journal_mode=WAL",
-    # NORMAL in WAL mode survives a process crash (kill -9) with every commit intact; a power
-    # loss can roll back the last commits but never corrupts the file.
+    # NORMAL in WAL mode survives a process crash (kill -9) with every commit intact: a commit
+    # is in the WAL before emit returns. The WAL is fsynced at each checkpoint, so a power loss
+    # can roll back the commits since the last one, but never corrupts the file.
     "PRAGMA synchronous=NORMAL",
+    # The daemon checkpoints every ~200 events, off its loop (bus/checkpoints.py); an emitter
+    # only when the WAL reaches 10,000 pages (~40 MB), as when no daemon runs. At SQLite's
+    # default of 1,000 pages, an emitter copied the WAL and fsynced inside its own commit,
+    # holding the write lock every other producer was queued on.
+    "PRAGMA wal_autocheckpoint=10000",
     BUSY_TIMEOUT,
     # After a checkpoint resets the WAL, it is cut back to this size instead of keeping its peak.
     "PRAGMA journal_size_limit=4194304",

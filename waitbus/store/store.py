@@ -313,6 +313,12 @@ class Store:
         with _translated(self.paths), self._write_lock():
             yield self._db
 
+    def checkpoint(self) -> None:
+        """Copy committed WAL frames into the store file (PASSIVE: waits on no one)."""
+        self._refuse_if_read_only()
+        with _translated(self.paths):
+            self._db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+
     @contextmanager
     def reading(self) -> Iterator[sqlite3.Connection]:
         """The connection for the store package's own read-only queries (sizes, plans)."""
