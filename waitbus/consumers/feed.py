@@ -39,7 +39,9 @@ class Feed:
     Between the events it yields `Live` each time the subscription has caught up with the store
     (again after every reconnect) and `Lagged` when the daemon moved it back to replay. When
     the connection drops, it reconnects within `reconnect_s` and asks for events after the last
-    cursor it saw, so a daemon restart loses and repeats nothing.
+    cursor it saw, so a daemon restart loses and repeats nothing. `cursor` is the newest one
+    read from the daemon: one read can carry several items, so it may be ahead of the item a
+    consumer holds (a consumer that stops early resumes from the cursor of what it took).
     """
 
     def __init__(self, paths: StatePaths, match: AnyOf, *, cursor: int,
