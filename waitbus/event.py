@@ -209,6 +209,8 @@ def _checked_fields(fields: JSONObject) -> str:
 
 
 def _depth(value: object, level: int = 1) -> int:
+    if isinstance(value, dict) and not any(isinstance(v, dict | list) for v in value.values()):
+        return level + 1 if value else level  # flat, as most fields are: no walk
     # Iterative, so a hostile depth cannot exhaust the stack here either.
     deepest, stack = 0, [(value, level)]
     while stack:
@@ -224,6 +226,8 @@ def _depth(value: object, level: int = 1) -> int:
 
 
 def _check_utf8(name: str, value: str) -> None:
+    if value.isascii():
+        return  # ASCII is UTF-8; only other text needs encoding to find lone surrogates
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:

@@ -15,6 +15,7 @@ from waitbus.store.store import Store
 
 # The keys of one event given as a JSON object (`emit_many`, `emit --batch`).
 SPEC_KEYS = ("source", "type", "subject", "conclusion", "fields", "payload", "delivery_id")
+_SPEC_KEYS = frozenset(SPEC_KEYS)
 # A producer usually emits to one state directory; keep a few open, close the rest.
 _MAX_OPEN_STORES = 4
 _stores: dict[tuple[int, str], _Cached] = {}
@@ -49,7 +50,7 @@ def new_delivery_id() -> str:
 
 def draft_of(spec: Mapping[str, object]) -> Draft:
     """Build a draft from a JSON object with the keys of `draft` (an `emit --batch` line)."""
-    unknown = set(spec) - set(SPEC_KEYS)
+    unknown = spec.keys() - _SPEC_KEYS
     if unknown:
         msg = (f"unknown key {sorted(unknown)[0]!r}; an event has {', '.join(SPEC_KEYS)} "
                "(source and type are required)")
@@ -58,17 +59,14 @@ def draft_of(spec: Mapping[str, object]) -> Draft:
     if not isinstance(source, str) or not isinstance(type_, str):
         msg = "an event needs \"source\" and \"type\" as strings"
         raise UsageError(msg)
-    for key in ("subject", "conclusion", "payload", "delivery_id"):
-        if not isinstance(spec.get(key), str | None):
-            msg = f"{key} must be a string or null, got {type(spec.get(key)).__name__}"
-            raise UsageError(msg)
+    subject, conclusion = _text(spec, "subject"), _text(spec, "conclusion")
+    payload, delivery_id = _text(spec, "payload"), _text(spec, "delivery_id")
     fields = spec.get("fields")
     if not isinstance(fields, dict | None):
         msg = f"fields must be a JSON object, got {type(fields).__name__}"
         raise UsageError(msg)
-    return draft(source, type_, subject=_text(spec, "subject"),
-                 conclusion=_text(spec, "conclusion"), fields=fields,
-                 payload=_text(spec, "payload"), delivery_id=_text(spec, "delivery_id"))
+    return draft(source, type_, subject=subject, conclusion=conclusion, fields=fields,
+                 payload=payload, delivery_id=delivery_id)
 
 
 def append(paths: StatePaths, item: Draft) -> tuple[Event, bool]:
@@ -126,7 +124,10 @@ def _cached(paths: StatePaths) -> _Cached:
 
 def _text(spec: Mapping[str, object], key: str) -> str | None:
     value = spec.get(key)
-    return value if isinstance(value, str) else None
+    if value is None or isinstance(value, str):
+        return value
+    msg = f"{key} must be a string or null, got {type(value).__name__}"
+    raise UsageError(msg)
 
 
 @atexit.register
