@@ -36,6 +36,7 @@ _INSERT = ("INSERT INTO events (delivery_id, source, type, subject, conclusion, 
            " fields, payload, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
            " ON CONFLICT(delivery_id) DO NOTHING")
 _INSERT_RETURNING = _INSERT + " RETURNING cursor"
+_SEQUENCE = "SELECT seq FROM sqlite_sequence WHERE name = 'events'"
 
 
 class Store:
@@ -166,12 +167,7 @@ class Store:
         with _translated(self.paths), self._write_lock():
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                # Holding the write lock, every row above this cursor is one of ours.
-                (before,) = self._db.execute(
-                    "SELECT coalesce(max(cursor), 0) FROM events").fetchone()
-                self._db.executemany(_INSERT, rows)
-                added = dict(self._db.execute(
-                    "SELECT delivery_id, cursor FROM events WHERE cursor > ?", (before,)))
+                added = self._insert_many(rows)
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
@@ -179,6 +175,24 @@ class Store:
         if added:
             self._on_commit()
         return self._stored(drafts, added)
+
+    def _insert_many(self, rows: list[Row]) -> dict[str, int]:
+        """Insert inside the caller's transaction; return each new row's cursor by delivery_id.
+
+        AUTOINCREMENT hands out the next numbers in order, and a skipped duplicate uses one up
+        too: when every row went in, they took exactly the numbers after the sequence's old
+        value, and nothing needs reading back.
+        """
+        (before,) = self._db.execute(_SEQUENCE).fetchone() or (0,)
+        changes = self._db.total_changes
+        self._db.executemany(_INSERT, rows)
+        if self._db.total_changes - changes == len(rows):
+            (after,) = self._db.execute(_SEQUENCE).fetchone()
+            if after - before == len(rows):
+                return {row[0]: before + 1 + n for n, row in enumerate(rows)}
+        # Holding the write lock, every row above the old sequence value is one of ours.
+        return dict(self._db.execute(
+            "SELECT delivery_id, cursor FROM events WHERE cursor > ?", (before,)))
 
     def _ring(self) -> None:
         # After the commit, so whoever hears it can read the rows; a lost ring only delays them.
@@ -206,7 +220,7 @@ class Store:
                 out.append((existing, False))
                 continue
             event = Event(cursor, d.delivery_id, d.source, d.type, d.subject, d.conclusion,
-                          d.received_at, d.fields, origin=d.origin)
+                          d.received_at, d.fields, None, d.origin)
             seen[d.delivery_id] = event
             out.append((event, True))
         return out
