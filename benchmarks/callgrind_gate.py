@@ -73,6 +73,9 @@ def compare(baseline: dict[str, Any], measured: dict[str, float],
     failed = []
     print(f"{'hot path':<26} {'baseline':>12} {'now':>12} {'change':>8}")
     for name, now in measured.items():
+        if name not in baseline["hot_paths"]:
+            print(f"{name:<26} {'-':>12} {now:>12.0f}          new: record it with --update")
+            continue
         was = baseline["hot_paths"][name]["instructions_per_op"]
         change = 100 * (now - was) / was
         verdict = "REGRESSED" if change > threshold else ("faster" if change < -threshold else "")

@@ -23,11 +23,14 @@ from waitbus.bus.subscriber import Subscriber
 from waitbus.event import Conclusion, Draft, Event
 from waitbus.match import AnyOf, Match, parse_clause
 from waitbus.paths import resolve
+from waitbus.sources import emitter
 from waitbus.store.store import Store
 
 FAN_OUT_SUBSCRIBERS = 50
 SLOWDOWN_ENV = "WAITBUS_CALLGRIND_SLOWDOWN"
 FAN_OUT = f"bus.fan_out_to_{FAN_OUT_SUBSCRIBERS}"
+BURST = 100
+EMIT_MANY = f"sources.emitter.emit_many_{BURST}"
 # Operations per measured run: enough that start-up noise is far below the gate's threshold.
 COUNTS = {
     "wire.encode_event": 400,
@@ -35,6 +38,7 @@ COUNTS = {
     "match.AnyOf.matches": 1000,
     "store.Store.append": 50,
     FAN_OUT: 20,
+    EMIT_MANY: 10,
 }
 
 EVENT = Event(
@@ -144,12 +148,27 @@ def fan_out(count: int) -> Callable[[], None]:
     return run
 
 
+def emit_many(count: int) -> Callable[[], None]:
+    """Bursts as `emit_many` takes them: JSON objects checked into drafts, one transaction."""
+    paths = resolve(_scratch() / "emit-many")
+    emitter.append(paths, draft(-1))  # creates the store and caches the connection
+    bursts = [[{"source": "bench", "type": "tick", "subject": "s", "delivery_id": f"b{n}-{i}",
+                "fields": {"seq": i, "name": "x" * 40}} for i in range(BURST)]
+              for n in range(COUNTS[EMIT_MANY])]
+
+    def run() -> None:
+        for burst in bursts[:count]:
+            emitter.append_many(paths, [emitter.draft_of(spec) for spec in burst])
+    return run
+
+
 HOT_PATHS: dict[str, Callable[[int], Callable[[], None]]] = {
     "wire.encode_event": encode,
     "wire.FrameDecoder.feed": decode,
     "match.AnyOf.matches": match,
     "store.Store.append": append,
     FAN_OUT: fan_out,
+    EMIT_MANY: emit_many,
 }
 
 

@@ -49,4 +49,5 @@ def test_committed_baseline_names_every_hot_path_with_a_threshold() -> None:
     doc = json.loads((REPO / "benchmarks" / "callgrind_baseline.json").read_text())
     assert doc["threshold_percent"] == 5.0
     assert {"wire.encode_event", "wire.FrameDecoder.feed", "match.AnyOf.matches",
-            "store.Store.append", "bus.fan_out_to_50"} == set(doc["hot_paths"])
+            "store.Store.append", "bus.fan_out_to_50",
+            "sources.emitter.emit_many_100"} == set(doc["hot_paths"])
