@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from waitbus.config import Retention
 from waitbus.event import JSONObject
-from waitbus.store.store import Pruned, Store, record_pruned
+from waitbus.store.store import Pruned, Store, record_pruned, rollback
 
 log = logging.getLogger(__name__)
 # Each step holds the store's write lock for about this long, so an emit queues behind it for
@@ -151,7 +151,7 @@ class Pruner:
                 record_pruned(db, Pruned(cursor, int(newest)))
                 db.execute("COMMIT")
             except BaseException:
-                db.execute("ROLLBACK")
+                rollback(db)
                 raise
         self.batch_rows = _fit(self.batch_rows, time.monotonic() - started, _ROWS_RANGE)
         self._copy_wal()

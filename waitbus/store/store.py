@@ -139,7 +139,7 @@ class Store:
                 ).fetchone()
                 self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                rollback(self._db)
                 raise
         if row is None:
             existing = self.get_by_delivery(draft.delivery_id)
@@ -170,7 +170,7 @@ class Store:
                 added = self._insert_many(rows)
                 self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                rollback(self._db)
                 raise
         if added:
             self._on_commit()
@@ -412,6 +412,17 @@ def _event(row: Row) -> Event:
     )
 
 
+def rollback(db: sqlite3.Connection) -> None:
+    """Roll back what is left of a failed transaction, keeping the error that failed it.
+
+    SQLite rolls back by itself on some errors (a full disk); a second ROLLBACK would then
+    raise "no transaction is active" and hide the real cause.
+    """
+    if db.in_transaction:
+        with contextlib.suppress(sqlite3.Error):
+            db.execute("ROLLBACK")
+
+
 def _create_private(path: Path) -> None:
     """Create the store file 0600 before SQLite first opens it (its -wal and -shm files get
     the database file's mode).
@@ -440,11 +451,12 @@ def _translated(paths: StatePaths) -> Iterator[None]:
         yield
     except sqlite3.Error as exc:
         text = str(exc)
-        if "disk is full" in text or "disk I/O" in text:
-            msg = (
-                f"the disk holding {paths.store} is full or failing ({text}); nothing was "
-                "stored: free space and emit again"
-            )
+        if "disk is full" in text:
+            msg = (f"the disk holding {paths.store} is full ({text}); nothing was stored: free "
+                   "space (or prune old events with `waitbus prune`) and emit again")
+        elif "disk I/O" in text:
+            msg = (f"the disk holding {paths.store} failed a read or write ({text}); nothing was "
+                   "stored: check the disk (dmesg), then emit again")
         elif "locked" in text or "busy" in text:
             msg = f"the event store {paths.store} stayed locked ({text}); try again"
         else:
