@@ -86,7 +86,7 @@ class SourceState(enum.StrEnum):
     STOPPED = "stopped"
     FINISHED = "finished"
     FAILED = "failed"
-    RETRYING = "retrying"  # running, but cannot do its work now (its error says why)
+    DEGRADED = "degraded"  # running, but not doing all of its work now (its error says why)
 
 
 @dataclass(frozen=True, slots=True)

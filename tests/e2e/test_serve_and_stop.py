@@ -48,7 +48,7 @@ def test_a_taken_webhook_port_is_said_by_serve_and_by_status(state_dir: Path) ->
     assert f"source webhook: failed: cannot listen on 127.0.0.1:{port}" in status.stdout
 
 
-def test_a_missing_docker_socket_is_said_by_serve_and_shown_retrying_in_status(
+def test_a_missing_docker_socket_is_said_by_serve_and_shown_degraded_in_status(
         state_dir: Path, tmp_path: Path) -> None:
     missing = tmp_path / "docker.sock"
     running = DaemonProcess(state_dir, ("--docker", str(missing))).start()
@@ -62,8 +62,8 @@ def test_a_missing_docker_socket_is_said_by_serve_and_shown_retrying_in_status(
         running.stop()
     assert said is not None
     assert f"cannot reach the Docker engine at {missing}" in said
-    assert "source docker: retrying: cannot reach the Docker engine" in status.stdout
-    assert '"state":"retrying"' in as_json.stdout
+    assert "source docker: degraded: cannot reach the Docker engine" in status.stdout
+    assert '"state":"degraded"' in as_json.stdout
 
 
 def test_a_wait_on_a_source_never_seen_says_so_once(daemon: DaemonProcess) -> None:

@@ -85,8 +85,9 @@ def post(url: str, path: str, body: bytes, headers: Mapping[str, str],
     return Answer(response.status, json.loads(raw) if raw else {})
 
 
-def deliver(url: str, event: str, delivery: str, body: bytes) -> Answer:
-    return post(url, "/github", body, github_headers(event, delivery, body))
+def deliver(url: str, event: str, delivery: str, body: bytes,
+            timeout_s: float = 10.0) -> Answer:
+    return post(url, "/github", body, github_headers(event, delivery, body), timeout_s)
 
 
 def derived(fixture_name: str, event: str, changes: Mapping[str, object]) -> bytes:

@@ -221,15 +221,15 @@ class Daemon:
     def report(self, source: str, problem: str | None) -> None:
         """A source's word on its health: said once on the daemon's log, kept for status."""
         before = self.source_state.get(source)
-        retrying = before is not None and before.state is SourceState.RETRYING
+        degraded = before is not None and before.state is SourceState.DEGRADED
         if problem is None:
-            if retrying:
+            if degraded:
                 log.warning("source %s works again", source)
                 self.source_state[source] = SourceInfo(SourceState.RUNNING)
             return
-        if not retrying or before is None or before.error != problem:
+        if not degraded or before is None or before.error != problem:
             log.warning("source %s: %s", source, problem)
-        self.source_state[source] = SourceInfo(SourceState.RETRYING, problem)
+        self.source_state[source] = SourceInfo(SourceState.DEGRADED, problem)
 
     async def _run_source(self, source: Source) -> None:
         self.source_state[source.name] = SourceInfo(SourceState.RUNNING)

@@ -17,8 +17,9 @@ class Sink(Protocol):
         ...
 
     def report(self, source: str, problem: str | None) -> None:
-        """Say that `source` cannot do its work now and keeps retrying (`problem` says why
-        and what to do), or, with None, that it works again. Shown by serve and status."""
+        """Say that `source` is degraded: running, but not doing all of its work now
+        (`problem` says why and what to do), or, with None, that it is whole again. Shown by
+        serve and status."""
         ...
 
 

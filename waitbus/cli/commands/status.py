@@ -15,7 +15,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = command(
         sub, "status",
         description="Ask the running daemon for its pid, head cursor, subscribers (with their "
-        "lag) and each source's state (a source that failed or keeps retrying says why). "
+        "lag) and each source's state (a source that failed or is degraded says why). "
         "Exits 69 when no daemon answers.")
     p.add_argument("--json", action="store_true", help="print the status as JSON")
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import http
 import logging
+import sys
+import termios
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -21,6 +24,8 @@ from waitbus.sources.webhook.exchange import Reply, Request
 log = logging.getLogger(__name__)
 HOST = "127.0.0.1"
 READ_CHUNK_BYTES = 65536
+# Under pressure, a connection that has sent part of a request for this long gives way.
+TRICKLE_GRACE_S = 1.0
 # A route gets the whole request and the time it arrived (ns) and returns the reply.
 Route = Callable[[Request, int], Reply]
 
@@ -32,6 +37,8 @@ class Limits:
     max_body_bytes: int = 1024 * 1024
     max_header_bytes: int = 16 * 1024
     request_timeout_s: float = 10.0
+    # Open connections; at the limit a new one takes the slot of the connection that has been
+    # waiting longest for its request to arrive whole (an idle or trickling one).
     max_connections: int = 64
 
 
@@ -52,7 +59,10 @@ class Listener:
         self.url: str | None = None
         self.rejects: Counter[str] = Counter()
         self.pages: dict[str, tuple[str, Callable[[], bytes]]] = {}
-        self._connections: set[asyncio.Task[None]] = set()
+        self.evicted = 0  # connections closed to make room for newer ones
+        self._open: dict[asyncio.Task[None], _Connection] = {}
+        self._pressed = False
+        self._sink: Sink | None = None
 
     def add_page(self, path: str, content_type: str, render: Callable[[], bytes]) -> None:
         """Answer GET `path` with `render()` (the daemon's /metrics)."""
@@ -60,11 +70,13 @@ class Listener:
 
     def __repr__(self) -> str:
         where = self.url or f"{HOST}:{self.port} (not listening)"
-        return f"<Listener {where} routes={sorted(self.routes)} open={len(self._connections)}>"
+        return (f"<Listener {where} routes={sorted(self.routes)} open={len(self._open)} "
+                f"evicted={self.evicted}>")
 
     async def run(self, sink: Sink) -> None:
         """Serve until cancelled; a port that cannot be bound fails the source (said by serve
         and status); the rest of the daemon goes on."""
+        self._sink = sink
         try:
             server = await asyncio.start_server(
                 lambda r, w: self._on_connection(sink, r, w), HOST, self.port)
@@ -80,27 +92,69 @@ class Listener:
             await asyncio.Event().wait()
         finally:
             server.close()
-            for task in (*self._connections,):
+            tasks = [*self._open]
+            for task in tasks:
                 task.cancel()
-            await asyncio.gather(*self._connections, return_exceptions=True)
+            await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _on_connection(self, sink: Sink, reader: asyncio.StreamReader,
                              writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
-        if len(self._connections) >= self.limits.max_connections:
+        if len(self._open) >= self.limits.max_connections and not self._evict():
+            self.rejects["no_free_connection"] += 1
             writer.close()
             return
-        self._connections.add(task)
+        connection = _Connection(self, sink, reader, writer)
+        self._open[task] = connection
         try:
-            await _Connection(self, sink, reader, writer).serve()
+            await connection.serve()
         except (ConnectionError, TimeoutError):
             pass  # the client went away or stopped reading: nothing was half-stored
         finally:
-            self._connections.discard(task)
+            self._open.pop(task, None)
             writer.close()
+            self._ease()
             with contextlib.suppress(Exception):
                 await writer.wait_closed()
+
+    def _evict(self) -> bool:
+        """Make room: close the idle connection that has waited longest for a request, else
+        one that has trickled part of a request for over a second.
+
+        Holding a silent connection costs a sender nothing; a real delivery sends its request
+        at once, so it is never idle, and is done long before it could be the oldest trickler.
+        """
+        waiting = sorted((c.waiting_since, id(task), task) for task, c in self._open.items()
+                         if c.waiting_since is not None)
+        now = time.monotonic()
+        victim = next((task for _since, _key, task in waiting if self._open[task].idle()),
+                      None)
+        if victim is None and waiting and now - waiting[0][0] >= TRICKLE_GRACE_S:
+            victim = waiting[0][2]
+        if victim is None:
+            return False  # every slot is busy with a request: refuse the newcomer
+        self._open.pop(victim).abort()
+        self.evicted += 1
+        self.rejects["evicted"] += 1
+        if not self._pressed:
+            self._pressed = True
+            problem = (f"under pressure: all {self.limits.max_connections} connections were "
+                       "taken, so the ones waiting longest for a whole request are closed to "
+                       "make room; something local is holding connections open")
+            log.warning("webhook listener %s", problem)
+            if self._sink is not None:
+                self._sink.report(self.name, problem)
+        return True
+
+    def _ease(self) -> None:
+        """End a pressure episode once half the connections are free again."""
+        if self._pressed and len(self._open) <= self.limits.max_connections // 2:
+            self._pressed = False
+            log.warning("webhook listener: pressure over; %d connections closed to make room "
+                        "so far", self.evicted)
+            if self._sink is not None:
+                self._sink.report(self.name, None)
 
 
 class _Refusal(Exception):
@@ -126,10 +180,36 @@ class _Connection:
         self.conn = h11.Connection(h11.SERVER,
                                    max_incomplete_event_size=self.limits.max_header_bytes)
         self.received_any = False
+        # Since when this connection has been waiting for a whole request; None while one is
+        # being answered. The listener evicts the longest waiting when it runs out of room.
+        self.waiting_since: float | None = time.monotonic()
+
+    def abort(self) -> None:
+        """Drop the connection now; its serve() sees the end of the stream and returns."""
+        self.writer.transport.abort()
+
+    def idle(self) -> bool:
+        """Nothing of the current request has arrived, read or still in the kernel's buffer."""
+        # Bytes the loop has read for this connection but its task has not taken yet sit in
+        # the StreamReader, which has no public way to say so.
+        if self.received_any:
+            return False
+        buffered: bytes | bytearray = getattr(self.reader, "_buffer", b"")
+        if buffered:
+            return False
+        sock = self.writer.get_extra_info("socket")
+        if sock is None:
+            return True
+        try:
+            pending = fcntl.ioctl(sock.fileno(), termios.FIONREAD, b"\0\0\0\0")
+        except OSError:
+            return True  # the socket is already gone
+        return int.from_bytes(pending, sys.byteorder) == 0
 
     async def serve(self) -> None:
         while True:
             self.received_any = False
+            self.waiting_since = time.monotonic()
             try:
                 async with asyncio.timeout(self.limits.request_timeout_s):
                     request = await self._read_request()
@@ -143,6 +223,7 @@ class _Connection:
                 return
             if request is None:
                 return
+            self.waiting_since = None
             if request.path in self.pages:
                 await self._send_page(*self.pages[request.path])
                 if self.conn.our_state is not h11.DONE or self.conn.their_state is not h11.DONE:
