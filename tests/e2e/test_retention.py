@@ -62,6 +62,8 @@ def test_the_daemon_prunes_as_events_arrive(state_dir: Path,
     with Store(StatePaths(state_dir), read_only=True) as store:
         assert store.count() <= 200
         assert store.pruned().through >= 900
+    shown = run_cli(state_dir, "status").stdout
+    assert "retention: keeps 100 events; pruned through cursor" in shown
 
 
 def test_wait_since_a_pruned_cursor_is_told_so_and_exits_66(

@@ -7,7 +7,7 @@ import asyncio
 
 from waitbus.cli.commands import command
 from waitbus.cli.state import paths_from
-from waitbus.event import dump_json
+from waitbus.event import JSONObject, dump_json
 from waitbus.untrusted import escape
 
 
@@ -40,4 +40,22 @@ def run(args: argparse.Namespace) -> int:
         print(escape(f"  source {name}: {source.state}{why}"))
     for bridge in bridges:
         print(escape(str(bridge)))
+    if info.retention is not None:
+        print(_retention_line(info.retention))
     return 0
+
+
+def _retention_line(retention: JSONObject) -> str:
+    policy = retention.get("policy")
+    bounds = []
+    if isinstance(policy, dict):
+        age, size, rows = policy.get("max_age_s"), policy.get("max_bytes"), policy.get("max_rows")
+        if isinstance(age, int | float):
+            bounds.append(f"{age / 86400:g} days")
+        if isinstance(size, int):
+            bounds.append(f"{size / 2**20:g} MiB")
+        if isinstance(rows, int):
+            bounds.append(f"{rows} events")
+    kept = " or ".join(bounds) if bounds else "everything (retention off)"
+    return (f"retention: keeps {kept}; pruned through cursor {retention.get('pruned_through')} "
+            f"in {retention.get('passes')} pass(es)")
