@@ -8,6 +8,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from waitbus.config import Retention
 from waitbus.event import JSONObject
@@ -18,9 +19,9 @@ log = logging.getLogger(__name__)
 # no more; the rows per delete and the pages per vacuum step grow or shrink to fit it.
 STEP_LOCK_S = 0.01
 # Where the step sizes start, and their bounds (the floors keep a pass moving on a busy host).
-BATCH_ROWS = 100
+BATCH_ROWS = 200
 VACUUM_PAGES = 32
-_ROWS_RANGE = (100, 20_000)
+_ROWS_RANGE = (200, 20_000)
 _PAGES_RANGE = (32, 8192)
 # A size bound prunes down to this share of itself, so one pass is not followed by another
 # on the very next event.
@@ -28,6 +29,7 @@ LOW_WATER = 0.9
 # The WAL is cut back to this after a checkpoint (schema.PRAGMAS journal_size_limit).
 WAL_LIMIT_BYTES = 4 * 1024 * 1024
 _ANY = 1 << 62
+_R = TypeVar("_R")
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +58,7 @@ class Plan:
     through: int  # every cursor at or below this is past the age or row bound (0: none)
     over_bytes: int  # used bytes above the size bound's low-water mark (0: within it)
     size: Size
+    pruned: int  # every cursor at or below this is already gone
 
     @property
     def needed(self) -> bool:
@@ -121,7 +124,7 @@ class Pruner:
         over = 0
         if retention.max_bytes is not None and size.total_bytes > retention.max_bytes:
             over = max(0, size.used_bytes - low_water(retention.max_bytes))
-        return Plan(through, over, size)
+        return Plan(through, over, size, self.store.pruned().through)
 
     def over_bytes(self, retention: Retention) -> int:
         """Used bytes still above the size bound's low-water mark."""
@@ -129,16 +132,17 @@ class Pruner:
             return 0
         return max(0, self.size().used_bytes - low_water(retention.max_bytes))
 
-    def batch_end(self, limit: int) -> int:
-        """The cursor that ends the next batch of at most batch_rows events at or below `limit`."""
+    def any_after(self, cursor: int) -> bool:
         with self.store.reading() as db:
-            (end,) = db.execute(
-                "SELECT max(cursor) FROM (SELECT cursor FROM events WHERE cursor <= ?"
-                " ORDER BY cursor LIMIT ?)", (limit, self.batch_rows)).fetchone()
-        return int(end or 0)
+            found = db.execute("SELECT 1 FROM events WHERE cursor > ? LIMIT 1",
+                               (cursor,)).fetchone()
+        return found is not None
 
-    def delete_through(self, cursor: int) -> int:
-        """Delete every event at or below `cursor` in one transaction; return how many."""
+    def delete_through(self, cursor: int, retention: Retention) -> tuple[int, int]:
+        """Delete every event at or below `cursor` in one transaction.
+
+        Returns how many went, and the used bytes still above the size bound's low-water mark.
+        """
         started = time.monotonic()
         with self.store.maintenance() as db:
             db.execute("BEGIN IMMEDIATE")
@@ -155,7 +159,7 @@ class Pruner:
                 raise
         self.batch_rows = _fit(self.batch_rows, time.monotonic() - started, _ROWS_RANGE)
         self._copy_wal()
-        return int(deleted)
+        return int(deleted), self.over_bytes(retention)
 
     def vacuum_step(self) -> int:
         """Hand up to vacuum_pages free pages back to the file system; return how many are left."""
@@ -247,24 +251,25 @@ async def prune(pruner: Pruner, retention: Retention, *, floor: Callable[[], int
         return Report(rows, through, plan.size, plan.size, None, dry_run=True,
                       estimated=estimated, started_ns=started, finished_ns=time.monotonic_ns())
     deleted, held_back = 0, None
-    over = plan.over_bytes
+    over, pruned = plan.over_bytes, plan.pruned
     while (over or plan.through) and not stopping():
         # A size bound lets any oldest event go; the age and row bounds stop at plan.through.
         want = _ANY if over else plan.through
         newest_allowed = floor()
-        end = await asyncio.to_thread(pruner.batch_end, min(want, newest_allowed))
-        if end > floor():
-            continue  # a subscriber arrived meanwhile from an older cursor: plan again
-        if not end:
-            if newest_allowed < want:
-                beyond = await asyncio.to_thread(pruner.batch_end, want)
-                held_back = newest_allowed if beyond else None
+        # Cursors only grow, so the next batch is the next batch_rows cursors after the pruned
+        # ones (fewer events where cursors were skipped), and its end is known before it runs.
+        end = min(want, newest_allowed, pruned + pruner.batch_rows)
+        if end <= pruned:
+            if newest_allowed < want and await asyncio.to_thread(pruner.any_after,
+                                                                 newest_allowed):
+                held_back = newest_allowed
             break
         if on_boundary is not None:
-            on_boundary(end)
-        deleted += await _paced(pruner.delete_through, end)
+            on_boundary(end)  # on the loop, with no await since floor(): no subscriber between
+        gone, still_over = await _paced(pruner.delete_through, end, retention)
+        deleted, pruned = deleted + gone, end
         if over:
-            over = await asyncio.to_thread(pruner.over_bytes, retention)
+            over = still_over
     while deleted and plan.size.incremental and not stopping() \
             and await _paced(pruner.vacuum_step):
         pass
@@ -279,7 +284,7 @@ async def prune(pruner: Pruner, retention: Retention, *, floor: Callable[[], int
                   finished_ns=time.monotonic_ns())
 
 
-async def _paced(step: Callable[..., int], *args: int) -> int:
+async def _paced(step: Callable[..., _R], *args: object) -> _R:
     """Run a step in a worker thread, then rest as long as it took: a pass takes at most half
     of a core and half of the write lock, however busy the host is."""
     started = time.monotonic()
