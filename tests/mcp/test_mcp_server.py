@@ -15,6 +15,9 @@ from mcp.shared.subscriptions import ResourceUpdated
 import waitbus
 from tests.conftest import DaemonProcess, run_cli, start_wait
 from tests.mcp.mcp_client import Client, connect, text_of
+from waitbus.paths import resolve
+from waitbus.store import waits
+from waitbus.store.store import Store
 
 BOUND_S = 30.0
 
@@ -90,6 +93,10 @@ def test_wait_returns_when_another_process_emits(daemon: DaemonProcess, state_di
         assert data["cursor"] == event["cursor"]
 
     run(state_dir, body)
+    with Store(resolve(state_dir), read_only=True) as store:
+        (record,) = waits.read(store, 0)
+    assert (record.client, record.sources, str(record.ending)) == ("mcp", ("ci",), "failed")
+    assert record.woke_live  # for `waitbus stats`: an event committed after it started woke it
 
 
 def test_wait_timeout_returns_a_cursor_that_resumes_without_gaps(
