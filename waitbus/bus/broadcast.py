@@ -35,24 +35,32 @@ class Broadcast:
             rows = self.store.read_after(self.head, limit=self.batch_rows)
             if not rows:
                 return total
-            live = [s for s in self.subscribers if s.live]
-            for event in rows:
-                cache: dict[bool, bytes] = {}
-
-                def frame(ev: Event, payload: bool, cache: dict[bool, bytes] = cache) -> bytes:
-                    if payload not in cache:
-                        full = self._with_payload(ev) if payload else ev
-                        cache[payload] = wire.encode_event(full)
-                    return cache[payload]
-
-                for subscriber in live:
-                    subscriber.offer(event, frame)
-                self.head = event.cursor
+            frame = _Frames(self.store).get
+            for subscriber in self.subscribers:
+                if subscriber.live:
+                    subscriber.offer(rows, frame)
+            self.head = rows[-1].cursor
             total += len(rows)
             self.fanned_out += len(rows)
             if self.on_batch is not None:
                 self.on_batch(rows)
 
+
+class _Frames:
+    """One batch's frames: each event encoded once per payload choice, however many take it."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._made: tuple[dict[int, bytes], dict[int, bytes]] = ({}, {})
+
+    def get(self, event: Event, payload: bool) -> bytes:
+        made = self._made[payload]
+        data = made.get(event.cursor)
+        if data is None:
+            data = made[event.cursor] = wire.encode_event(
+                self._with_payload(event) if payload else event)
+        return data
+
     def _with_payload(self, event: Event) -> Event:
-        full = self.store.get(event.cursor, payload=True)
+        full = self._store.get(event.cursor, payload=True)
         return full if full is not None else event
