@@ -44,6 +44,9 @@ class Broadcast:
             self.fanned_out += len(rows)
             if self.on_batch is not None:
                 self.on_batch(rows)
+            if len(rows) < self.batch_rows:
+                # That was everything committed when it was read; a later commit rings again.
+                return total
 
 
 class _Frames:
