@@ -14,7 +14,7 @@ from benchmarks import peers
 from benchmarks.children import spawn, worker
 from benchmarks.workers import READY, SUBJECT
 from waitbus.demo import processes
-from waitbus.paths import resolve
+from waitbus.paths import StatePaths, resolve
 from waitbus.sources import emitter
 from waitbus.store.store import Store
 
@@ -59,7 +59,7 @@ class WaitbusTarget:
         emitter.append(self.paths, emitter.draft("bench", "stop"))
 
     def count(self) -> int:
-        with Store(self.paths, read_only=True) as store:
+        with _reader(self.paths) as store:
             return store.count()
 
     def wait_argv(self, seq: int) -> tuple[list[str], str]:
@@ -145,3 +145,11 @@ class InotifyTarget:
 
 def open_target(name: str) -> WaitbusTarget | PeerTarget:
     return WaitbusTarget() if name == "waitbus" else PeerTarget(name)
+
+
+def _reader(paths: StatePaths) -> Store:
+    """A read-only store; commits from before the reader mode (--snapshot) take create=False."""
+    try:
+        return Store(paths, read_only=True)
+    except TypeError:
+        return Store(paths, create=False)  # type: ignore[call-arg]
