@@ -11,7 +11,7 @@ from waitbus.consumers import ci
 from waitbus.consumers.feed import DEFAULT_RECONNECT_S, Feed, Item
 from waitbus.consumers.since import NOW, Since
 from waitbus.consumers.watch import Watch
-from waitbus.errors import NotRunning, UsageError, WaitTimeout
+from waitbus.errors import NotRunning, Pruned, UsageError, WaitTimeout
 from waitbus.event import Event
 from waitbus.match import AllOf, AnyOf, Clause, Match, parse_clause, parse_scoped
 from waitbus.paths import StatePaths
@@ -145,6 +145,8 @@ async def run(wait: Wait, paths: StatePaths, *, reconnect_s: float = DEFAULT_REC
     running = _Running(wait, paths, reconnect_s, on_event)
     if running.ended:
         return running.ended
+    if wait.timeout_s == 0:
+        raise running.timed_out()
     try:
         async with (asyncio.timeout(wait.timeout_s),
                     contextlib.aclosing(running.feed.__aiter__()) as items):
@@ -165,6 +167,8 @@ def run_blocking(wait: Wait, paths: StatePaths, *, reconnect_s: float = DEFAULT_
     running = _Running(wait, paths, reconnect_s, on_event)
     if running.ended:
         return running.ended
+    if wait.timeout_s == 0:
+        raise running.timed_out()
     deadline = None if wait.timeout_s is None else time.monotonic() + wait.timeout_s
     batches = running.feed.blocking_batches(deadline)
     try:
@@ -191,11 +195,12 @@ class _Running:
         self.judge = _judge(wait.want)
         cursor = wait.since.start(paths)
         self.ended: Outcome | None = None
-        if isinstance(wait.want, ci.Commit):
-            # A commit's verdict may already be stored: reading it needs no daemon.
-            cursor, stored = _replay(self.judge, paths, cursor)
-            if stored:
-                self.ended = Outcome(stored, cursor)
+        # What is stored already is read straight from the store: a wait over past events
+        # (or with --timeout 0) needs no daemon. The feed then starts where the store ended.
+        cursor, stored = _replay(self.judge, paths, cursor, on_event,
+                                 fold_all=isinstance(wait.want, ci.Commit))
+        if stored:
+            self.ended = Outcome(stored, cursor)
         # The feed's own cursor runs ahead to the end of each read; a wait resumes after the
         # last item it actually took, so events read with the one that ended it still count
         # next time.
@@ -214,7 +219,8 @@ class _Running:
         return None
 
     def timed_out(self) -> NotRunning | WaitTimeout:
-        if self.feed.connects == 0:  # not a quiet bus: no daemon ever answered
+        if self.feed.connects == 0 and self.wait.timeout_s != 0:
+            # Not a quiet bus: no daemon ever answered (--timeout 0 asks only the store).
             return NotRunning(self.paths.socket, self.wait.timeout_s or 0.0)
         return WaitTimeout(self.wait.timeout_s or 0.0, self.cursor)
 
@@ -248,15 +254,29 @@ def _judge(want: Want) -> Judge:
     return every
 
 
-def _replay(judge: Judge, paths: StatePaths, cursor: int) -> tuple[int, tuple[Event, ...]]:
-    """Fold every stored event after `cursor` in, then ask once (a re-run stored later
-    overrides an earlier attempt's verdict)."""
+def _replay(judge: Judge, paths: StatePaths, cursor: int, on_event: OnEvent | None, *,
+            fold_all: bool) -> tuple[int, tuple[Event, ...]]:
+    """Judge the stored events after `cursor`; return the cursor reached and what ended the
+    wait, if anything did. `fold_all` reads them all and asks once at the end (a commit: a
+    re-run stored later overrides an earlier attempt's verdict); otherwise the first event
+    that ends the wait ends the read.
+
+    Raises:
+        Pruned: retention deleted events after `cursor`.
+    """
     ended: tuple[Event, ...] = ()
     if not paths.store.exists():
         return cursor, ended
     with Store(paths, read_only=True) as store:
+        boundary = store.pruned().through
+        if cursor < boundary:
+            raise Pruned(cursor, boundary)
         while batch := store.read_after(cursor, limit=_REPLAY_ROWS):
             for event in batch:
+                cursor = event.cursor
+                if on_event is not None:
+                    on_event(event)
                 ended = judge(event)
-            cursor = batch[-1].cursor
+                if ended and not fold_all:
+                    return cursor, ended
     return cursor, ended

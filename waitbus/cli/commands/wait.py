@@ -33,9 +33,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="wait until every clause has been met, by any events over time")
     p.add_argument("--any-of", action="append", default=[], metavar="[SOURCE:]CLAUSE",
                    help="wait for one event meeting any clause")
-    p.add_argument("--timeout", metavar="DURATION", help="give up after 30s, 5m, 1h (exit 124)")
+    p.add_argument("--timeout", metavar="DURATION",
+                   help="give up after 30s, 5m, 1h (exit 124); 0 checks what is stored now and "
+                   "returns at once, with or without a daemon")
     p.add_argument("--since", metavar="CURSOR|DURATION",
-                   help="also consider events after this cursor, or received in the last 10m")
+                   help="also consider events after this cursor, or received in the last 10m "
+                   "(those already stored are read from the store: no daemon needed for them)")
     p.add_argument("--inbox", metavar="NAME",
                    help='an agent message to NAME or to everyone ("*")')
     p.add_argument("--correlation", metavar="ID",

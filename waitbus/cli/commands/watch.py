@@ -38,7 +38,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--count", type=int, metavar="N", help="stop after N lines")
     p.add_argument("--until", action="append", default=[], metavar="CLAUSE",
                    help="stop at the first event meeting these clauses (repeatable: all hold)")
-    p.add_argument("--timeout", metavar="DURATION", help="give up after 30s, 5m, 1h (exit 124)")
+    p.add_argument("--timeout", metavar="DURATION",
+                   help="give up after 30s, 5m, 1h (exit 124); 0 shows what is stored now and "
+                   "returns at once")
     p.add_argument("--since", metavar="CURSOR|DURATION",
                    help="also show events after this cursor, or received in the last 10m")
     add_format_flags(p, what="each event (instead of the line above)")
