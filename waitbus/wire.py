@@ -188,9 +188,11 @@ class Status:
 
 @dataclass(frozen=True, slots=True)
 class ErrorFrame:
-    """Daemon to client: your request was refused; the connection closes after this."""
+    """Daemon to client: your request was refused, or (`store`) the daemon could not read the
+    store for it; the connection closes after this."""
 
     message: str
+    store: bool = False
 
 
 Request: TypeAlias = Subscribe | StatusRequest | PruneRequest
@@ -282,7 +284,7 @@ def parse_reply(obj: JSONObject) -> Reply:
         if kind == "prune_report":
             return PruneReport(_object(obj["info"], "a prune report"))
         if kind == "error":
-            return ErrorFrame(str(obj["message"]))
+            return ErrorFrame(str(obj["message"]), obj.get("kind") == "store")
     except (KeyError, TypeError, ValueError, UsageError) as exc:
         msg = f"malformed {kind} frame from the daemon: {exc}"
         raise ProtocolError(msg) from exc
@@ -312,6 +314,8 @@ def _to_json(frame: Request | Reply) -> JSONObject:
             return {"t": "status", "info": info.to_json()}
         case PruneReport(info=info):
             return {"t": "prune_report", "info": info}
+        case ErrorFrame(message=message, store=True):
+            return {"t": "error", "message": message, "kind": "store"}
         case ErrorFrame(message=message):
             return {"t": "error", "message": message}
 

@@ -21,7 +21,7 @@ from waitbus.bus.peercred import peer_uid
 from waitbus.bus.pruning import Pruning
 from waitbus.bus.subscriber import Subscriber
 from waitbus.config import Settings
-from waitbus.errors import ProtocolError, WaitbusError
+from waitbus.errors import ProtocolError, StoreError, WaitbusError
 from waitbus.event import Draft, Event
 from waitbus.paths import clear_socket
 from waitbus.sources.base import PageHost, Source
@@ -317,12 +317,29 @@ class Daemon:
                     and reading.result():
                 message = "a subscriber sends one request and then only reads; closing"
                 writer.write(wire.encode(wire.ErrorFrame(message)))
+            elif delivery.done() and not delivery.cancelled():
+                _say_failed_delivery(delivery.exception(), subscriber, writer)
         finally:
             broadcast.subscribers.discard(subscriber)
             self._lagged_gone += subscriber.lagged_count
             for task in (delivery, reading):
                 task.cancel()
             await asyncio.gather(delivery, reading, return_exceptions=True)
+
+
+def _say_failed_delivery(exc: BaseException | None, subscriber: Subscriber,
+                         writer: asyncio.StreamWriter) -> None:
+    """A subscriber's replay or delivery raised: log it and tell the client why it ends."""
+    if exc is None or isinstance(exc, ConnectionError):
+        return  # the client went away
+    if isinstance(exc, StoreError):
+        log.error("could not replay the store for a subscriber at cursor %d: %s",
+                  subscriber.cursor, exc)
+        writer.write(wire.encode(wire.ErrorFrame(str(exc), store=True)))
+        return
+    log.error("delivery to a subscriber failed", exc_info=exc)
+    writer.write(wire.encode(wire.ErrorFrame(f"the daemon failed delivering events: {exc!r}; "
+                                             "see its log")))
 
 
 class _Stopping(Exception):

@@ -10,7 +10,7 @@ import time
 from collections.abc import AsyncGenerator, Generator, Iterator
 
 from waitbus import wire
-from waitbus.errors import NotRunning, ProtocolError, Pruned, Refused
+from waitbus.errors import NotRunning, ProtocolError, Pruned, Refused, StoreError
 from waitbus.event import Event, JSONObject
 from waitbus.match import AnyOf
 from waitbus.paths import StatePaths
@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 DEFAULT_RECONNECT_S = 5.0
 _FIRST_RETRY_S = 0.005
 _MAX_RETRY_S = 0.1
+_MAX_SILENT_PAUSE_S = 1.0
 _READ_BYTES = 262144
 
 Item: TypeAlias = Event | Live | Lagged
@@ -56,6 +57,8 @@ class Feed:
         # Pruned events raise Pruned unless the consumer accepts the gap (a follower such as
         # `tail -f` logs it and goes on).
         self.accept_pruned = accept_pruned
+        self._silent_since: float | None = None
+        self._silent_ends = 0
 
     def __repr__(self) -> str:
         return f"<Feed {self.paths.socket} cursor={self.cursor} connects={self.connects}>"
@@ -81,12 +84,14 @@ class Feed:
         while True:
             reader, writer = await connect(self.paths, self.reconnect_s)
             self.connects += 1
+            answered = False
             try:
                 writer.write(self._request())
                 await writer.drain()
                 decoder = wire.FrameDecoder(wire.MAX_REPLY_BYTES)
                 while data := await reader.read(_READ_BYTES):
                     if batch := self._items(decoder, data):
+                        answered = True
                         yield batch
             except (ConnectionError, asyncio.IncompleteReadError):
                 pass  # the daemon went away: reconnect and resume from self.cursor
@@ -94,6 +99,7 @@ class Feed:
                 writer.close()
                 with contextlib.suppress(Exception):
                     await writer.wait_closed()
+            await asyncio.sleep(self._pause(answered))
 
     def blocking_batches(self,
                          deadline: float | None = None) -> Generator[list[Item], None, None]:
@@ -106,6 +112,7 @@ class Feed:
         while True:
             sock = connect_blocking(self.paths, self.reconnect_s, deadline)
             self.connects += 1
+            answered = False
             # One buffer for every read: a fresh 256 KiB per read would be mapped and unmapped
             # by malloc each time (three system calls per message).
             buffer = memoryview(bytearray(_READ_BYTES))
@@ -114,11 +121,16 @@ class Feed:
                 decoder = wire.FrameDecoder(wire.MAX_REPLY_BYTES)
                 while read := _receive(sock, buffer, deadline):
                     if batch := self._items(decoder, buffer[:read]):
+                        answered = True
                         yield batch
             except ConnectionError:
                 pass  # the daemon went away: reconnect and resume from self.cursor
             finally:
                 sock.close()
+            pause = self._pause(answered)
+            if deadline is not None and time.monotonic() + pause >= deadline:
+                raise TimeoutError
+            time.sleep(pause)
 
     def blocking_events(self, deadline: float | None = None) -> Generator[Event, None, None]:
         """Only the events of `blocking_batches`."""
@@ -126,6 +138,27 @@ class Feed:
             for item in batch:
                 if isinstance(item, Event):
                     yield item
+
+    def _pause(self, answered: bool) -> float:
+        """How long to wait before subscribing again after a connection ended.
+
+        A daemon that restarts is reconnected at once. One that keeps closing the subscription
+        without a word (it cannot serve it) is backed off from, up to a second, and given up
+        on after `reconnect_s`, instead of being hammered.
+        """
+        if answered:
+            self._silent_since = None
+            return 0.0
+        now = time.monotonic()
+        if self._silent_since is None:
+            self._silent_since, self._silent_ends = now, 0
+        self._silent_ends += 1
+        if now - self._silent_since > self.reconnect_s:
+            msg = (f"the daemon at {self.paths.socket} closed the subscription {self._silent_ends} "
+                   f"times in {now - self._silent_since:.1f} s without answering; see its log "
+                   "(`journalctl --user -u waitbus`, or serve's output)")
+            raise ProtocolError(msg)
+        return float(min(_FIRST_RETRY_S * 2.0 ** min(self._silent_ends, 10), _MAX_SILENT_PAUSE_S))
 
     def _request(self) -> bytes:
         return wire.encode(wire.Subscribe(self.match, self.cursor, self.payload))
@@ -156,6 +189,9 @@ class Feed:
             case Lagged(cursor=cursor) as lagged:
                 log.info("lagged at cursor %d; the daemon replays from the store", cursor)
                 return lagged
+            case wire.ErrorFrame(message=message, store=True):
+                msg = f"the daemon could not read the store: {message}"
+                raise StoreError(msg)
             case wire.ErrorFrame(message=message):
                 msg = f"the daemon refused the subscription: {message}"
                 raise Refused(msg)

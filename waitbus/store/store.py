@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from waitbus.errors import StoreError
+from waitbus.errors import StoreError, UsageError
 from waitbus.event import (
     LOCAL,
     Conclusion,
@@ -398,18 +398,23 @@ def record_pruned(db: sqlite3.Connection, pruned: Pruned) -> None:
 
 
 def _event(row: Row) -> Event:
-    return Event(
-        cursor=row[0],
-        delivery_id=row[1],
-        source=row[2],
-        type=row[3],
-        subject=row[4],
-        conclusion=None if row[5] is None else Conclusion(row[5]),
-        received_at=row[6],
-        fields=load_json_object(row[7], "stored fields"),
-        origin=row[8] or LOCAL,
-        payload=row[9] if len(row) > 9 else None,
-    )
+    try:
+        return Event(
+            cursor=row[0],
+            delivery_id=row[1],
+            source=row[2],
+            type=row[3],
+            subject=row[4],
+            conclusion=None if row[5] is None else Conclusion(row[5]),
+            received_at=row[6],
+            fields=load_json_object(row[7], "stored fields"),
+            origin=row[8] or LOCAL,
+            payload=row[9] if len(row) > 9 else None,
+        )
+    except (UsageError, ValueError, TypeError) as exc:
+        msg = (f"the stored event at cursor {row[0]} is damaged ({exc}); if the store is "
+               "damaged, move it aside and run `waitbus init`")
+        raise StoreError(msg) from exc
 
 
 def rollback(db: sqlite3.Connection) -> None:
