@@ -59,21 +59,9 @@ class StatePaths:
         """
         try:
             _make_private_dirs(self.root)
-            fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
         except OSError as exc:
             raise UsageError(_unusable(self.root, exc)) from None
-        try:
-            info = os.fstat(fd)
-            if info.st_uid != os.getuid():
-                msg = (
-                    f"state directory {self.root} belongs to uid {info.st_uid}, not to you "
-                    f"(uid {os.getuid()}); choose another with WAITBUS_STATE_DIR"
-                )
-                raise UsageError(msg)
-            if stat.S_IMODE(info.st_mode) & 0o077:
-                os.fchmod(fd, 0o700)
-        finally:
-            os.close(fd)
+        self._check_private()
         for sock in (self.socket, self.doorbell):
             if len(os.fsencode(sock)) > MAX_SOCKET_PATH_BYTES:
                 msg = (
@@ -82,6 +70,36 @@ class StatePaths:
                 )
                 raise UsageError(msg)
         return self
+
+    def check(self) -> StatePaths:
+        """Before trusting anything in the directory (a client's store read, the daemon's
+        socket): it must be yours and private (a wider mode is narrowed), if it exists.
+
+        Raises:
+            UsageError: it is another user's, a symbolic link, or not a directory.
+        """
+        if os.path.lexists(self.root):
+            self._check_private()
+        return self
+
+    def _check_private(self) -> None:
+        try:
+            fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except OSError as exc:
+            raise UsageError(_unusable(self.root, exc)) from None
+        try:
+            info = os.fstat(fd)
+            if info.st_uid != os.getuid():
+                msg = (
+                    f"state directory {self.root} belongs to uid {info.st_uid}, not to you "
+                    f"(uid {os.getuid()}): nothing in it is trusted (another user may have "
+                    "created it first); choose another with --state-dir or WAITBUS_STATE_DIR"
+                )
+                raise UsageError(msg)
+            if stat.S_IMODE(info.st_mode) & 0o077:
+                os.fchmod(fd, 0o700)
+        finally:
+            os.close(fd)
 
 
 def clear_socket(path: Path) -> None:

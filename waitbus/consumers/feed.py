@@ -10,7 +10,8 @@ import time
 from collections.abc import AsyncGenerator, Generator, Iterator
 
 from waitbus import wire
-from waitbus.errors import NotRunning, ProtocolError, Pruned, Refused, StoreError
+from waitbus.bus.peercred import peer_uid
+from waitbus.errors import NotRunning, ProtocolError, Pruned, Refused, StoreError, UsageError
 from waitbus.event import Event, JSONObject
 from waitbus.match import AnyOf
 from waitbus.paths import StatePaths
@@ -207,9 +208,16 @@ async def connect(paths: StatePaths,
 
     for delay in _retries(paths, reconnect_s):
         try:
-            return await asyncio.open_unix_connection(paths.socket)
+            reader, writer = await asyncio.open_unix_connection(paths.socket)
         except OSError:
             await asyncio.sleep(delay)
+            continue
+        try:
+            _check_peer(writer.get_extra_info("socket"), paths)
+        except BaseException:
+            writer.close()
+            raise
+        return reader, writer
     raise AssertionError  # pragma: no cover: _retries raises when it ends
 
 
@@ -227,13 +235,29 @@ def connect_blocking(paths: StatePaths, reconnect_s: float,
             if deadline is not None and time.monotonic() + delay >= deadline:
                 raise TimeoutError from None
             time.sleep(delay)
-        else:
-            return sock
+            continue
+        try:
+            _check_peer(sock, paths)
+        except BaseException:
+            sock.close()
+            raise
+        return sock
     raise AssertionError  # pragma: no cover: _retries raises when it ends
+
+
+def _check_peer(sock: socket.socket, paths: StatePaths) -> None:
+    """Believe nothing from a socket that another user's process serves."""
+    uid = peer_uid(sock)
+    if uid != os.getuid():
+        msg = (f"the daemon at {paths.socket} runs as uid {uid}, not as you (uid "
+               f"{os.getuid()}); refusing to trust it: choose another state directory with "
+               "--state-dir or WAITBUS_STATE_DIR")
+        raise UsageError(msg)
 
 
 def _retries(paths: StatePaths, reconnect_s: float) -> Iterator[float]:
     """The pauses between connection attempts; NotRunning once `reconnect_s` has passed."""
+    paths.check()
     deadline = time.monotonic() + reconnect_s
     delay = _FIRST_RETRY_S
     while True:

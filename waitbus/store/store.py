@@ -57,6 +57,8 @@ class Store:
         self._doorbell = Doorbell(paths.doorbell)
         self._on_commit = on_commit or self._ring
         self._lock_fd = -1
+        if read_only:
+            paths.check()  # a reader trusts nothing another user could have put there
         if read_only and not paths.store.exists():
             msg = f"no event store at {paths.store}; run `waitbus init` or emit an event first"
             raise StoreError(msg)
