@@ -34,10 +34,14 @@ class Settings:
     """Everything `waitbus serve` can be told."""
 
     paths: StatePaths = field(default_factory=resolve)
-    # Frames queued for one subscriber before it is told it lagged and moved to replay.
+    # Frames, and bytes of frames (at least one frame), queued for one subscriber before it is
+    # told it lagged and moved to replay: what a reader that stops reading costs the daemon.
     max_queue_frames: int = 4096
-    # Rows read from the store per batch, for live fan-out and for replay.
+    max_queue_bytes: int = 4 * 1024 * 1024
+    # Rows read from the store per batch, for live fan-out and for replay; a replay batch also
+    # stops at this many bytes of fields and payloads (at least one row).
     batch_rows: int = 512
+    replay_batch_bytes: int = 1024 * 1024
     # The Docker engine socket to follow (`serve --docker`); None leaves the docker source off.
     docker_socket: Path | None = None
     # Files and directories the fs source watches (`serve --watch`); empty leaves it off.

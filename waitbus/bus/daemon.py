@@ -304,7 +304,9 @@ class Daemon:
             writer.write(wire.encode(wire.Pruned(pruned)))
             since = pruned
         subscriber = Subscriber(uid=uid, writer=writer, request=request, since=since,
-                                max_queue_frames=self.settings.max_queue_frames)
+                                max_queue_frames=self.settings.max_queue_frames,
+                                max_queue_bytes=self.settings.max_queue_bytes,
+                                replay_batch_bytes=self.settings.replay_batch_bytes)
         broadcast.subscribers.add(subscriber)
         paths, batch = self.settings.paths, self.settings.batch_rows
         delivery = asyncio.ensure_future(

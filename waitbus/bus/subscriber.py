@@ -14,6 +14,9 @@ from waitbus.store.store import Store
 # Below this much unsent data a live frame goes straight to the transport; above it, frames
 # wait in the bounded queue while the delivery task drains the socket.
 DIRECT_WRITE_LIMIT_BYTES = 64 * 1024
+# Queued frames go to the transport in writes of about this much, each drained before the next,
+# so the transport holds at most this plus one frame however much is queued.
+FLUSH_BYTES = 256 * 1024
 
 
 class Subscriber:
@@ -32,6 +35,8 @@ class Subscriber:
         request: wire.Subscribe,
         since: int,
         max_queue_frames: int,
+        max_queue_bytes: int = 4 * 1024 * 1024,
+        replay_batch_bytes: int = 1024 * 1024,
     ) -> None:
         self.uid = uid
         self.match: AnyOf = request.match
@@ -42,14 +47,17 @@ class Subscriber:
         self._writer = writer
         self._transport = writer.transport  # a property behind the writer: read it once
         self._max_queue_frames = max_queue_frames
+        self._max_queue_bytes = max_queue_bytes
+        self._replay_batch_bytes = replay_batch_bytes
         self._queue: deque[bytes] = deque()
+        self._queued_bytes = 0
         self._ready = asyncio.Event()
 
     def __repr__(self) -> str:
         state = "live" if self.live else "replaying"
         return (
             f"<Subscriber uid={self.uid} cursor={self.cursor} {state} "
-            f"queued={len(self._queue)} lagged={self.lagged_count}>"
+            f"queued={len(self._queue)} ({self._queued_bytes} bytes) lagged={self.lagged_count}>"
         )
 
     def offer(self, events: Sequence[Event], frame: Callable[[Event, bool], bytes]) -> None:
@@ -57,7 +65,8 @@ class Subscriber:
 
         While the socket has room the frames go to it in one write: a wake that read many rows
         costs each subscriber one system call, and no task switch. Past that they wait in the
-        bounded queue; past its bound, the subscriber is marked lagged and takes nothing more.
+        bounded queue (in frames and in bytes); past either bound, the subscriber is marked
+        lagged and takes nothing more.
         """
         if not self.live:
             return
@@ -73,8 +82,11 @@ class Subscriber:
             if room > 0:
                 direct.append(data)
                 room -= len(data)
-            elif len(self._queue) < self._max_queue_frames:
+            elif len(self._queue) < self._max_queue_frames and (
+                    not self._queue
+                    or self._queued_bytes + len(data) <= self._max_queue_bytes):
                 self._queue.append(data)
+                self._queued_bytes += len(data)
                 self._ready.set()
             else:
                 self.cursor = previous
@@ -109,8 +121,15 @@ class Subscriber:
 
     async def _flush(self) -> None:
         while self._queue:
-            self._writer.write(self._queue.popleft())
-        await self._writer.drain()
+            chunk: list[bytes] = []
+            size = 0
+            while self._queue and size < FLUSH_BYTES:
+                data = self._queue.popleft()
+                chunk.append(data)
+                size += len(data)
+            self._queued_bytes -= size
+            self._writer.write(chunk[0] if len(chunk) == 1 else b"".join(chunk))
+            await self._writer.drain()
 
     async def _replay(self, store_factory: Callable[[], Store], head: Callable[[], int],
                       batch_rows: int) -> None:
@@ -118,8 +137,8 @@ class Subscriber:
         try:
             while self.cursor < head():
                 rows = await asyncio.to_thread(
-                    store.read_after, self.cursor, limit=batch_rows, payload=self.wants_payload
-                )
+                    store.read_after, self.cursor, limit=batch_rows, payload=self.wants_payload,
+                    max_bytes=self._replay_batch_bytes)
                 if not rows:
                     break
                 frames = [wire.encode_event(e) for e in rows if self.match.matches(e)]

@@ -227,14 +227,17 @@ class Store:
             out.append((event, True))
         return out
 
-    def read_after(self, cursor: int, *, limit: int = 1000, payload: bool = False) -> list[Event]:
-        """Events with a cursor above `cursor`, oldest first, at most `limit`."""
+    def read_after(self, cursor: int, *, limit: int = 1000, payload: bool = False,
+                   max_bytes: int | None = None) -> list[Event]:
+        """Events with a cursor above `cursor`, oldest first, at most `limit`; with `max_bytes`,
+        no more rows once their fields and payloads reach it (at least one row)."""
         cols = schema.COLUMNS + (", payload" if payload else "")
+        query = f"SELECT {cols} FROM events WHERE cursor > ? ORDER BY cursor LIMIT ?"  # noqa: S608
         with _translated(self.paths):
-            rows = self._db.execute(
-                f"SELECT {cols} FROM events WHERE cursor > ? ORDER BY cursor LIMIT ?",  # noqa: S608
-                (cursor, limit),
-            ).fetchall()
+            if max_bytes is None:
+                rows = self._db.execute(query, (cursor, limit)).fetchall()
+            else:
+                rows = _up_to(self._db.execute(query, (cursor, limit)), max_bytes)
         return [_event(row) for row in rows]
 
     def read_before(self, cursor: int, *, limit: int = 1000) -> list[Event]:
@@ -397,6 +400,21 @@ def record_pruned(db: sqlite3.Connection, pruned: Pruned) -> None:
         "INSERT INTO meta (key, value) VALUES (?, ?)"
         " ON CONFLICT(key) DO UPDATE SET value = max(value, excluded.value)",
         ((_PRUNED_THROUGH, pruned.through), (_PRUNED_RECEIVED_AT, pruned.received_at)))
+
+
+def _up_to(found: sqlite3.Cursor, max_bytes: int) -> list[Row]:
+    """Rows from `found` until their fields and payloads reach `max_bytes` (at least one)."""
+    rows: list[Row] = []
+    size = 0
+    try:
+        for row in found:
+            rows.append(row)
+            size += len(row[7]) + (len(row[9] or "") if len(row) > 9 else 0)
+            if size >= max_bytes:
+                break
+    finally:
+        found.close()
+    return rows
 
 
 def _event(row: Row) -> Event:
