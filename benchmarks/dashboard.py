@@ -42,18 +42,33 @@ def _idle(key: str) -> Callable[[dict[str, Any]], Series]:
     return pick
 
 
+def _to_redis(scenario: str) -> Callable[[dict[str, Any]], Series]:
+    def pick(doc: dict[str, Any]) -> Series:
+        ratio = doc.get("ratios", {}).get(scenario, {}).get("redis", {})
+        return {f"waitbus / Redis, {c}": ratio.get(c) for c in ("p50", "p99") if c in ratio}
+    return pick
+
+
 def _instructions(doc: dict[str, Any]) -> Series:
     return {name: value / 1000 for name, value in doc.get("instructions", {}).items()}
 
 
 # Title, unit, what to plot, and the target for waitbus (a dashed line), if any.
 METRICS: list[Metric] = [
-    ("emit -> subscriber, p99", "ms", _latency("emit -> subscriber", "p99"), 1.0),
+    ("emit -> subscriber, p99", "ms", _latency("emit -> subscriber", "p99"), None),
     ("emit -> subscriber, p50", "ms", _latency("emit -> subscriber", "p50"), None),
+    ("emit -> subscriber, against Redis", "x", _to_redis("emit -> subscriber"), 1.5),
+    ("fan-out to 50, last receiver, against Redis", "x",
+     _to_redis("fan-out to 50, last receiver"), 1.5),
+    ("fan-out to 50, last receiver, p99", "ms",
+     _latency("fan-out to 50, last receiver", "p99"), None),
     ("emit -> wait exit, p99", "ms", _latency("emit -> wait exit", "p99"), 5.0),
-    ("fan-out to 50 subscribers, p99", "ms", _latency("fan-out to 50 subscribers", "p99"), 5.0),
+    ("waitbus emit, exec -> exit, p50", "ms", _latency("process: emit, exec -> exit", "p50"),
+     25.0),
+    ("waitbus wait, exec -> subscribed, p50", "ms",
+     _latency("process: wait, exec -> subscribed", "p50"), 40.0),
     ("durable ingest", "emits/s", _throughput, None),
-    ("idle RSS", "MB", _idle("rss_mb"), 25.0),
+    ("idle RSS", "MB", _idle("rss_mb"), 20.0),
     ("idle wakeups", "per minute", _idle("wakeups_per_min"), None),
     ("hot-path instructions (callgrind)", "thousand per op", _instructions, None),
 ]
