@@ -20,8 +20,11 @@ def run_doc(commit: str, started_ns: int, p99: float) -> dict[str, Any]:
                  "python": "3.11"},
         "started_ns": started_ns,
         "latency": {"emit -> subscriber": rows, "emit -> wait exit": rows,
-                    "fan-out to 50 subscribers": rows},
-        "ratios": {"emit -> subscriber": {"redis": {"p50": p99, "p99": 2 * p99}}},
+                    "fan-out to 50 subscribers": rows, "fan-out to 50, last receiver": rows,
+                    "process: emit, exec -> exit": rows,
+                    "process: wait, exec -> subscribed": rows},
+        "ratios": {"emit -> subscriber": {"redis": {"p50": p99, "p99": 2 * p99}},
+                   "fan-out to 50, last receiver": {"redis": {"p50": p99, "p99": p99}}},
         "throughput": {"ingest, 1 producer": {"per_s": 5000.0}},
         "idle": {"waitbus": {"rss_mb": 20.0, "wakeups_per_min": 0.0},
                  "nats": {"rss_mb": 11.0, "wakeups_per_min": 2500.0}},
@@ -84,7 +87,7 @@ def test_latest_table_is_the_newest_run_with_its_ratios(tmp_path: Path) -> None:
     text = " ".join(outline.text)
     assert "cccccccccccc" in text  # the newest by start time, though not the last file name
     assert "1.8x" in text  # waitbus / redis at p99 of that run
-    assert outline.tags["table"] == 3
+    assert outline.tags["table"] == 6
 
 
 def test_page_loads_nothing_from_anywhere(tmp_path: Path) -> None:
