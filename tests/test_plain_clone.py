@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-# A path that climbs out of the repository: `/ ".."`, `"..", "shared"`, or `../shared`.
+# A path that climbs out of the repository: `/ ".."`, `"..", "<name>"`, or a dot-dot-slash string.
 OUTSIDE = re.compile(r"""/\s*["']\.\.["']|["']\.\.["']\s*,|\.\./shared""")
 
 
