@@ -158,6 +158,9 @@ class StoreSink:
     def report(self, source: str, problem: str | None) -> None:
         pass  # this test is about events; a source's health is tested on a real daemon
 
+    async def commit(self, draft: Draft) -> tuple[Event, bool]:
+        return self.append(draft)
+
     def append(self, draft: Draft) -> tuple[Event, bool]:
         result = self.store.append(draft)
         self.results.append(result)

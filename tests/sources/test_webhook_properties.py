@@ -102,6 +102,9 @@ class StoreSink:
     def __init__(self, store: Store) -> None:
         self.store = store
 
+    async def commit(self, draft: Draft) -> tuple[Event, bool]:
+        return self.store.append(draft)
+
     def append(self, draft: Draft) -> tuple[Event, bool]:
         return self.store.append(draft)
 

@@ -20,6 +20,7 @@ from waitbus.bus.metrics import Metrics
 from waitbus.bus.peercred import peer_uid
 from waitbus.bus.pruning import Pruning
 from waitbus.bus.subscriber import Subscriber
+from waitbus.bus.writer import Writer
 from waitbus.config import Settings
 from waitbus.errors import ProtocolError, StoreError, WaitbusError
 from waitbus.event import Draft, Event
@@ -43,7 +44,8 @@ class Daemon:
         self.source_state = {s.name: SourceInfo(SourceState.STOPPED) for s in self.sources}
         self._stop = asyncio.Event()
         self._lock_fd = -1
-        self._store: Store | None = None
+        self._writer: Writer | None = None
+        self._store: Store | None = None  # the fan-out's reader; the writer has its own
         self._broadcast: Broadcast | None = None
         self._pruning: Pruning | None = None
         self._checkpoints: Checkpoints | None = None
@@ -72,7 +74,9 @@ class Daemon:
         paths = self.settings.paths.ensure()
         self._lock_fd = lockfile.take(paths.daemon_lock, "daemon")
         # The daemon's own commits fan out at once instead of ringing its own doorbell.
-        self._store = Store(paths, on_commit=self._committed)
+        self._writer = Writer(paths, on_commit=self._committed)
+        await self._writer.start()
+        self._store = Store(paths, read_only=True)
         self._broadcast = Broadcast(self._store, batch_rows=self.settings.batch_rows)
         self._pruning = Pruning(Store(paths), self.settings.retention, self._broadcast)
         self._checkpoints = Checkpoints(paths)
@@ -115,6 +119,8 @@ class Daemon:
         for task in (*self._clients,):
             task.cancel()
         await asyncio.gather(*self._clients, return_exceptions=True)
+        if self._writer is not None:
+            await self._writer.close()  # what sources handed in is stored before the end
         if self._pruning is not None:
             await self._pruning.close()
             self._pruning.pruner.store.close()
@@ -129,10 +135,15 @@ class Daemon:
             self._store.close()
         os.close(self._lock_fd)
 
+    async def commit(self, draft: Draft) -> tuple[Event, bool]:
+        """The in-process sink for sources: commit in the writer's thread, then fan out."""
+        assert self._writer is not None
+        return await self._writer.commit(draft)
+
     def append(self, draft: Draft) -> tuple[Event, bool]:
-        """The in-process sink for sources: commit; the store's hook fans the row out."""
-        assert self._store is not None
-        return self._store.append(draft)
+        """`commit` for callers that cannot await: blocks its thread until the row is stored."""
+        assert self._writer is not None
+        return self._writer.append(draft)
 
     def status(self) -> StatusInfo:
         assert self._broadcast is not None

@@ -10,10 +10,22 @@ from waitbus.event import Draft, Event
 
 
 class Sink(Protocol):
-    """Where a running source puts its drafts; the daemon commits and fans them out."""
+    """Where a running source puts its drafts; the daemon commits and fans them out.
+
+    A source awaits `commit`: the commit waits for the store's write lock in the daemon's
+    writer thread while the loop goes on. `append` is the blocking form, kept for version 1
+    plugins: it holds up its caller, the whole event loop when called from a coroutine, until
+    the row is stored; call it from a thread (`asyncio.to_thread`) or use `commit`. Either way
+    drafts are committed in the order they are handed in.
+    """
+
+    async def commit(self, draft: Draft) -> tuple[Event, bool]:
+        """Commit `draft`; return the stored event and whether it was new. When it returns the
+        row is durable and has been offered to subscribers."""
+        ...
 
     def append(self, draft: Draft) -> tuple[Event, bool]:
-        """Commit `draft`; return the stored event and whether it was new."""
+        """Commit `draft`, blocking the caller until it is stored; as `commit` otherwise."""
         ...
 
     def report(self, source: str, problem: str | None) -> None:

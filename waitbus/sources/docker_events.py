@@ -137,7 +137,7 @@ class DockerEvents:
         while True:
             try:
                 async for message in self.follow(lambda: sink.report(self.name, None)):
-                    self._commit(sink, message)
+                    await self._commit(sink, message)
                 log.info("docker: engine closed the event stream; reconnecting")
             except (OSError, ProtocolError, h11.ProtocolError) as exc:
                 log.info("docker: %s; retrying in %.2f s", exc, backoff_s)
@@ -158,14 +158,14 @@ class DockerEvents:
                     "group; retrying")
         return f"{where} failed: {exc}; retrying"
 
-    def _commit(self, sink: Sink, message: JSONObject) -> None:
+    async def _commit(self, sink: Sink, message: JSONObject) -> None:
         try:
             made = self.ends.feed(message)
         except UsageError as exc:  # an engine message we cannot store; the rest still flow
             log.warning("docker: skipped an event: %s", exc)
             return
         if made is not None:
-            sink.append(made)
+            await sink.commit(made)
 
     async def follow(self, on_connected: Callable[[], None] = lambda: None,
                      ) -> AsyncGenerator[JSONObject, None]:

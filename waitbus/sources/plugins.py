@@ -191,11 +191,17 @@ class _NamedSink:
     def report(self, source: str, problem: str | None) -> None:
         self.sink.report(self.name, problem)
 
+    async def commit(self, draft: Draft) -> tuple[Event, bool]:
+        return await self.sink.commit(self._own(draft))
+
     def append(self, draft: Draft) -> tuple[Event, bool]:
+        return self.sink.append(self._own(draft))
+
+    def _own(self, draft: Draft) -> Draft:
         if draft.source != self.name:
             msg = f"plugin source {self.name!r} may only emit its own events, not {draft.source!r}"
             raise UsageError(msg)
-        return self.sink.append(draft)
+        return draft
 
 
 def _declared_anywhere() -> bool:

@@ -12,10 +12,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from waitbus.errors import WaitbusError
 from waitbus.event import Draft
 from waitbus.sources.base import Sink
 from waitbus.sources.fs.changes import Kind, WatchError, change, overflow
+from waitbus.sources.fs.notifier import commit_all, readable
 
 log = logging.getLogger(__name__)
 
@@ -189,34 +189,24 @@ class InotifySource:
 
     async def run(self, sink: Sink) -> None:
         notifier = Inotify()
-        loop = asyncio.get_running_loop()
         try:
             watches = {notifier.add_watch(p): p for p in self.paths}
             translator = Translator(watches, self.paths)
-            loop.add_reader(notifier.fd, self._drain, notifier, translator, sink)
             log.info("fs: watching %s", ", ".join(str(p) for p in self.paths))
-            try:
-                await asyncio.Event().wait()  # until the daemon cancels this task
-            finally:
-                loop.remove_reader(notifier.fd)
+            while True:  # until the daemon cancels this task
+                await readable(notifier.fd)
+                await self._drain(notifier, translator, sink)
         finally:
             notifier.close()
 
-    def _drain(self, notifier: Inotify, translator: Translator, sink: Sink) -> None:
-        self._store(translator.feed(notifier.read(), time.time_ns(), final=False), sink)
+    async def _drain(self, notifier: Inotify, translator: Translator, sink: Sink) -> None:
+        drafts = translator.feed(notifier.read(), time.time_ns(), final=False)
+        self.seen += len(drafts)
+        await commit_all(sink, drafts)
         if translator.unpaired:
-            # One loop turn later the rename that queued the first half has queued the second:
-            # read once more, then report what is still alone. No timer is involved.
-            asyncio.get_running_loop().call_soon(self._settle, notifier, translator, sink)
-
-    def _settle(self, notifier: Inotify, translator: Translator, sink: Sink) -> None:
-        if notifier.fd >= 0:
-            self._store(translator.feed(notifier.read(), time.time_ns()), sink)
-
-    def _store(self, drafts: list[Draft], sink: Sink) -> None:
-        for draft in drafts:
-            self.seen += 1
-            try:
-                sink.append(draft)
-            except WaitbusError:
-                log.exception("fs: could not store a change to %s", draft.subject)
+            # A loop turn later (and the commits above) the rename that queued the first half
+            # has queued the second: read once more, then report what is still alone. No timer.
+            await asyncio.sleep(0)
+            drafts = translator.feed(notifier.read(), time.time_ns())
+            self.seen += len(drafts)
+            await commit_all(sink, drafts)

@@ -7,7 +7,6 @@ Untested here: the project's machines and CI run Linux, so this path has no real
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import os
@@ -16,10 +15,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from waitbus.errors import WaitbusError
 from waitbus.event import Draft
 from waitbus.sources.base import Sink
 from waitbus.sources.fs.changes import Kind, WatchError, change, overflow
+from waitbus.sources.fs.notifier import commit_all, readable
 
 log = logging.getLogger(__name__)
 O_EVTONLY = getattr(os, "O_EVTONLY", 0x8000)  # open for notifications only (macOS)
@@ -61,16 +60,13 @@ class KqueueSource:
         return f"<KqueueSource paths={len(self.paths)} watches={len(self.watches)}>"
 
     async def run(self, sink: Sink) -> None:
-        loop = asyncio.get_running_loop()
         try:
             for path in self.paths:
                 self._watch(path, root=True)
-            loop.add_reader(self._kq.fileno(), self._drain, sink)
             log.info("fs: watching %s", ", ".join(str(p) for p in self.paths))
-            try:
-                await asyncio.Event().wait()
-            finally:
-                loop.remove_reader(self._kq.fileno())
+            while True:  # until the daemon cancels this task
+                await readable(self._kq.fileno())
+                await commit_all(sink, self._read())
         finally:
             for watch in self.watches.values():
                 os.close(watch.fd)
@@ -97,18 +93,14 @@ class KqueueSource:
                     self._watch(path / name, root=False)
         return watch
 
-    def _drain(self, sink: Sink) -> None:
+    def _read(self) -> list[Draft]:
         now = time.time_ns()
         drafts: list[Draft] = []
         for kev in self._kq.control(None, 64, 0):
             watch = self.watches.get(kev.ident)
             if watch is not None:
                 drafts.extend(self._changes(watch, kev.fflags, now))
-        for draft in drafts:
-            try:
-                sink.append(draft)
-            except WaitbusError:
-                log.exception("fs: could not store a change to %s", draft.subject)
+        return drafts
 
     def _changes(self, watch: Watch, fflags: int, now: int) -> list[Draft]:
         if fflags & (select.KQ_NOTE_DELETE | select.KQ_NOTE_RENAME):

@@ -230,7 +230,7 @@ class _Connection:
                     return
                 self.conn.start_next_cycle()
                 continue
-            reply = self._answer(request)
+            reply = await self._answer(request)
             # A refused body closes its connection, so a bad sender gets no second try for free.
             await self._send(reply.status, reply.message, close=reply.status >= 400)
             if self.conn.our_state is not h11.DONE or self.conn.their_state is not h11.DONE:
@@ -298,7 +298,7 @@ class _Connection:
     def _too_large(self) -> str:
         return f"body is over the {self.limits.max_body_bytes}-byte limit"
 
-    def _answer(self, request: Request) -> Reply:
+    async def _answer(self, request: Request) -> Reply:
         route = self.routes[request.path]
         try:
             reply = route(request, time.time_ns())
@@ -307,8 +307,9 @@ class _Connection:
             return Reply(500, "the route failed on this body; nothing was stored")
         new = 0
         try:
+            # Answered only once durable: a 2xx means the sender need never deliver it again.
             for draft in reply.drafts:
-                new += self.sink.append(draft)[1]
+                new += (await self.sink.commit(draft))[1]
         except WaitbusError as exc:
             return Reply(503, f"the store refused the event ({exc}); deliver it again later")
         log.info("webhook %s %d: %s (%d new of %d)", request.path, reply.status, reply.message,

@@ -25,11 +25,11 @@ class Hello:
 
     async def run(self, sink: Sink) -> None:
         self.started_ns = time.time_ns()
-        sink.append(self._draft("started", None))
+        await sink.commit(self._draft("started", None))
         try:
             await asyncio.Event().wait()  # nothing else to do until the daemon stops us
         except asyncio.CancelledError:
-            sink.append(self._draft("stopped", Conclusion.SUCCESS))
+            await sink.commit(self._draft("stopped", Conclusion.SUCCESS))
             raise
 
     def _draft(self, kind: str, conclusion: Conclusion | None) -> Draft:

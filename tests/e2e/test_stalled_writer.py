@@ -1,0 +1,80 @@
+"""A commit stuck behind the store's write lock holds up only itself: the daemon answers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import queue
+import subprocess
+import threading
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run_cli, start_wait
+from tests.lock_holder import holding_the_store_lock, release, waiting_on_the_lock
+from tests.sources.webhook_client import (
+    SECRET,
+    Answer,
+    deliver,
+    fixture,
+    listening_daemon,
+    write_secret,
+)
+from waitbus.consumers.status import status
+from waitbus.demo import processes
+from waitbus.paths import StatePaths, resolve
+from waitbus.secrets import GITHUB_WEBHOOK
+
+BOUND_S = 30.0
+
+
+def ask_status(paths: StatePaths) -> int:
+    """The daemon's head, asked over its socket; fails the test if it does not answer."""
+    async def ask() -> int:
+        async with asyncio.timeout(BOUND_S):
+            return (await status(paths, reconnect_s=0)).head
+    try:
+        return asyncio.run(ask())
+    except TimeoutError:
+        pytest.fail(f"the daemon did not answer status within {BOUND_S:g} s while a commit "
+                    "waited on the store's write lock")
+
+
+def test_status_answers_while_a_webhook_commit_waits_on_the_store_lock(state_dir: Path) -> None:
+    """The held delivery is answered only once stored, then fanned out to a waiting client."""
+    write_secret(state_dir, GITHUB_WEBHOOK, SECRET)
+    paths = resolve(state_dir)
+    body = fixture("ping")
+    with listening_daemon(state_dir) as (url, _daemon):
+        waiter = start_wait(state_dir, "--source", "github", "--match",
+                            'delivery_id="github:d-held"', "--timeout", "60s", "--json")
+        try:
+            with holding_the_store_lock(paths) as holder:
+                answers: queue.Queue[Answer] = queue.Queue()
+                post = threading.Thread(target=lambda: answers.put(
+                    deliver(url, "ping", "d-held", body, timeout_s=2 * BOUND_S)), daemon=True)
+                post.start()
+                # Each look at the kernel's lock table is paced by a status round trip: once
+                # the loop is stuck in the lock (the bug), status is what stops answering.
+                while not waiting_on_the_lock(paths):
+                    assert answers.empty(), "the delivery was answered without its commit"
+                    ask_status(paths)
+                try:
+                    shown = run_cli(state_dir, "status", "--json", timeout_s=BOUND_S)
+                except subprocess.TimeoutExpired:
+                    pytest.fail(f"`waitbus status` did not answer within {BOUND_S:g} s while a "
+                                "commit waited on the store's write lock")
+                assert shown.returncode == 0, shown.stderr
+                assert json.loads(shown.stdout)["head"] == 0
+                assert answers.empty(), "the delivery was answered before it was stored"
+                assert waiter.poll() is None, "the wait ended before the event was stored"
+                release(holder)
+            answer = answers.get(timeout=BOUND_S)
+            assert answer.status == 200, answer.body
+            out, err = waiter.communicate(timeout=BOUND_S)
+        finally:
+            processes.stop(waiter)
+        assert waiter.returncode == 0, err
+        assert json.loads(out)["delivery_id"] == "github:d-held"
+        assert ask_status(paths) == 1
