@@ -47,6 +47,7 @@ def test_status_answers_while_a_webhook_commit_waits_on_the_store_lock(state_dir
     paths = resolve(state_dir)
     body = fixture("ping")
     with listening_daemon(state_dir) as (url, _daemon):
+        late: subprocess.Popen[str] | None = None
         waiter = start_wait(state_dir, "--source", "github", "--match",
                             'delivery_id="github:d-held"', "--timeout", "60s", "--json")
         try:
@@ -67,14 +68,23 @@ def test_status_answers_while_a_webhook_commit_waits_on_the_store_lock(state_dir
                                 "commit waited on the store's write lock")
                 assert shown.returncode == 0, shown.stderr
                 assert json.loads(shown.stdout)["head"] == 0
+                # A subscriber connecting makes the daemon read the store on its loop (the
+                # fan-out catching up) and replay in a thread: WAL readers wait on no writer.
+                late = start_wait(state_dir, "--source", "github", "--since", "0",
+                                  "--timeout", "60s", "--json")
                 assert answers.empty(), "the delivery was answered before it was stored"
                 assert waiter.poll() is None, "the wait ended before the event was stored"
                 release(holder)
             answer = answers.get(timeout=BOUND_S)
             assert answer.status == 200, answer.body
             out, err = waiter.communicate(timeout=BOUND_S)
+            late_out, late_err = late.communicate(timeout=BOUND_S)
         finally:
             processes.stop(waiter)
+            if late is not None:
+                processes.stop(late)
         assert waiter.returncode == 0, err
         assert json.loads(out)["delivery_id"] == "github:d-held"
+        assert late.returncode == 0, late_err
+        assert json.loads(late_out)["delivery_id"] == "github:d-held"
         assert ask_status(paths) == 1

@@ -1,0 +1,214 @@
+"""`waitbus status` latency while another process holds the store's write lock.
+
+    uv run python -m benchmarks.bench_stalled_writer --before dd9d50c --rounds 2 --n 20
+
+Each round starts a real `waitbus serve` with its webhook listener, has another process take
+the store's write lock (its `flock` and an open write transaction, as an emitter stuck in its
+commit), posts one signed GitHub delivery so that the daemon's commit waits on that lock (seen
+in /proc/locks), then sends `--n` status requests on an open-loop schedule at `--rate` per
+second, each on its own connection. The lock is released `--hold-s` after the first status is
+due, or once every status has been answered, whichever comes first. A status's latency is its
+answer time minus its intended send time, so a status stuck behind the lock is charged the whole
+wait. With `--before REV`, that commit (exported with `git archive`) is measured too, its
+rounds interleaved with this checkout's; the table gives the ratio this/that.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import hmac
+import os
+import queue
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks.bench_github_webhook import _lines, _next_line, _post
+from benchmarks.children import REPO
+from benchmarks.harness import (
+    Samples,
+    Schedule,
+    host_info,
+    print_table,
+    ratios,
+    summarize,
+    write_json,
+)
+from waitbus import wire
+from waitbus.paths import resolve
+
+FIXTURE = REPO / "tests" / "fixtures" / "github-webhooks" / "ping.payload.json"
+SECRET = b"benchmark secret"
+BOUND_S = 30.0
+# Takes the store's flock and SQLite's write lock, says so, and keeps both until stdin ends.
+HOLDER = """
+import fcntl, os, sqlite3, sys
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)
+fcntl.flock(fd, fcntl.LOCK_EX)
+db = sqlite3.connect(sys.argv[2], isolation_level=None)
+db.execute("BEGIN IMMEDIATE")
+print("holding", flush=True)
+sys.stdin.read()
+db.execute("ROLLBACK")
+"""
+
+
+def _ping(delivery: str) -> bytes:
+    """A whole signed GitHub ping delivery."""
+    body = FIXTURE.read_bytes()
+    sig = "sha256=" + hmac.new(SECRET, body, hashlib.sha256).hexdigest()
+    head = (f"POST /github HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            f"X-GitHub-Event: ping\r\nX-GitHub-Delivery: {delivery}\r\n"
+            f"X-Hub-Signature-256: {sig}\r\nContent-Length: {len(body)}\r\n"
+            "Connection: close\r\n\r\n")
+    return head.encode() + body
+
+
+def _export(rev: str, into: Path) -> Path:
+    """The package at `rev`, exported with `git archive` (no work tree edits)."""
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", rev, "waitbus"],
+                             capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into
+
+
+def _waiting_on_the_lock(lock: Path) -> bool:
+    inode = str(os.stat(lock).st_ino)
+    with open("/proc/locks", encoding="ascii") as table:
+        return any(len(w) > 6 and w[1] == "->" and w[6].rsplit(":", 1)[-1] == inode
+                   for w in (line.split() for line in table))
+
+
+async def _status_at(socket_path: str, intended_ns: int) -> int:
+    """Send one status request at `intended_ns`; return when its answer arrived."""
+    await asyncio.sleep(max(0, intended_ns - time.monotonic_ns()) / 1e9)  # the schedule
+    reader, writer = await asyncio.open_unix_connection(socket_path)
+    try:
+        writer.write(wire.encode(wire.StatusRequest()))
+        await writer.drain()
+        decoder = wire.FrameDecoder(wire.MAX_REPLY_BYTES)
+        while not decoder.feed(await reader.read(65536)):
+            pass
+        return time.monotonic_ns()
+    finally:
+        writer.close()
+
+
+async def _statuses(socket_path: str, times_ns: list[int], release: threading.Event,
+                    hold_s: float) -> list[int]:
+    tasks = [asyncio.ensure_future(_status_at(socket_path, t)) for t in times_ns]
+    answered = asyncio.ensure_future(asyncio.gather(*tasks))
+    release_at = (times_ns[0] - time.monotonic_ns()) / 1e9 + hold_s
+    await asyncio.wait({answered}, timeout=max(0.0, release_at))
+    release.set()  # every status answered, or the hold is over: let the commit through
+    async with asyncio.timeout(BOUND_S):
+        return await answered
+
+
+def _round(label: str, pythonpath: str, n: int, rate_hz: float, hold_s: float) -> Samples:
+    samples = Samples(label, expected=n)
+    with tempfile.TemporaryDirectory(prefix="wbsw-") as tmp:
+        state = Path(tmp) / "s"
+        (state / "secrets").mkdir(parents=True, mode=0o700)
+        state.chmod(0o700)
+        secret = state / "secrets" / "github-webhook"
+        secret.write_bytes(SECRET)
+        secret.chmod(0o600)
+        env = {**os.environ, "PYTHONPATH": pythonpath, "PYTHONUNBUFFERED": "1"}
+        daemon = subprocess.Popen([sys.executable, "-m", "waitbus", "--state-dir", str(state),
+                                   "serve", "--listen-port", "0"], stdout=subprocess.PIPE,
+                                  stderr=subprocess.DEVNULL, text=True, env=env, cwd=tmp)
+        lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=_lines, args=(daemon.stdout, lines), daemon=True).start()
+        holder = None
+        # `-m` puts the working directory first on sys.path: not the repository's, so that
+        # PYTHONPATH chooses which waitbus runs.
+        try:
+            found = _next_line(lines, "webhook listener on", BOUND_S)
+            port = int(found.strip().rsplit(":", 1)[1])
+            paths = resolve(state)
+            holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(paths.store_lock),
+                                       str(paths.store)], stdin=subprocess.PIPE,
+                                      stdout=subprocess.PIPE, text=True, env=env)
+            assert holder.stdout is not None
+            if "holding" not in holder.stdout.readline():
+                sys.exit("the lock holder did not take the store's write lock")
+            posted: list[int] = []
+            post = threading.Thread(target=lambda: posted.append(
+                _post(port, _ping(f"held-{label}"))), daemon=True)
+            post.start()
+            deadline = time.monotonic() + BOUND_S
+            while not _waiting_on_the_lock(paths.store_lock):
+                if time.monotonic() > deadline:
+                    sys.exit("the daemon's commit never waited on the store lock")
+                time.sleep(0.001)  # polling the kernel's lock table, bounded
+            release = threading.Event()
+            releaser = threading.Thread(target=_release, args=(holder, release), daemon=True)
+            releaser.start()
+            times = Schedule(rate_hz=rate_hz, n=n).times_ns()
+            answers = asyncio.run(_statuses(str(paths.socket), times, release, hold_s))
+            for intended, answered in zip(times, answers, strict=True):
+                samples.add(intended, answered)
+            post.join(BOUND_S)
+            if posted != [200]:
+                sys.exit(f"the held delivery was answered {posted}, not 200")
+        finally:
+            if holder is not None and holder.poll() is None:
+                holder.kill()
+                holder.wait()
+            daemon.terminate()
+            daemon.wait(BOUND_S)
+            if daemon.stdout is not None:
+                daemon.stdout.close()
+    return samples
+
+
+def _release(holder: subprocess.Popen[str], release: threading.Event) -> None:
+    release.wait()
+    assert holder.stdin is not None
+    holder.stdin.close()
+    holder.wait(BOUND_S)
+
+
+def run(before: str | None, rounds: int, n: int, rate_hz: float,
+        hold_s: float) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="wbsw-src-") as tmp:
+        targets = [("this checkout", str(REPO))]
+        if before is not None:
+            targets.append((f"before {before}", str(_export(before, Path(tmp)))))
+        merged = {label: Samples(label, expected=0) for label, _path in targets}
+        for _ in range(rounds):
+            for label, path in targets:  # interleaved: each round runs every target once
+                merged[label].extend(_round(label, path, n, rate_hz, hold_s))
+        shutil.rmtree(tmp, ignore_errors=True)
+    rows = [summarize(s) for s in merged.values()]
+    print_table(f"status latency, store lock held {hold_s:g} s, a webhook commit waiting",
+                rows, subject="this checkout")
+    return {"host": host_info(), "rounds": rounds, "n_per_round": n, "rate_hz": rate_hz,
+            "hold_s": hold_s, "status": rows, "ratios": ratios(rows, "this checkout")}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--before", help="a commit to measure too (e.g. dd9d50c)")
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--n", type=int, default=20, help="status requests per round")
+    parser.add_argument("--rate", type=float, default=10.0, help="status requests per second")
+    parser.add_argument("--hold-s", type=float, default=3.0,
+                        help="the longest the lock is held after the first status is due")
+    parser.add_argument("--out", type=Path, help="write the JSON here")
+    args = parser.parse_args()
+    doc = run(args.before, args.rounds, args.n, args.rate, args.hold_s)
+    if args.out is not None:
+        print(f"wrote {write_json(args.out, doc)}")
+
+
+if __name__ == "__main__":
+    main()
