@@ -144,6 +144,10 @@ class StatusInfo:
     sources: dict[str, SourceInfo]
     # The daemon's retention: its policy, how far it has pruned, its last pass (None: older daemon).
     retention: JSONObject | None = None
+    # Drafts the daemon's sources handed in that are not stored yet, and how long the oldest
+    # has waited (on the store's write lock, or the disk).
+    pending_commits: int = 0
+    oldest_pending_s: float = 0.0
 
     @property
     def max_lag(self) -> int:
@@ -160,7 +164,8 @@ class StatusInfo:
                 "started_at": self.started_at, "fanned_out": self.fanned_out,
                 "subscribers": [s.to_json() for s in self.subscribers],
                 "sources": {name: info.to_json() for name, info in self.sources.items()},
-                "retention": self.retention}
+                "retention": self.retention, "pending_commits": self.pending_commits,
+                "oldest_pending_s": self.oldest_pending_s}
 
     @classmethod
     def from_json(cls, obj: JSON) -> StatusInfo:
@@ -176,7 +181,9 @@ class StatusInfo:
                    _int(found.get("started_at")), _int(found.get("fanned_out")),
                    tuple(SubscriberInfo.from_json(s) for s in subscribers),
                    {name: SourceInfo.from_json(v) for name, v in sources.items()},
-                   None if retention is None else _object(retention, "retention"))
+                   None if retention is None else _object(retention, "retention"),
+                   _int(found.get("pending_commits", 0)),
+                   _seconds(found.get("oldest_pending_s", 0.0)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -356,6 +363,13 @@ def _int(value: JSON) -> int:
         msg = f"expected an integer, got {value!r}"
         raise TypeError(msg)
     return value
+
+
+def _seconds(value: JSON) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        msg = f"expected a number of seconds, got {value!r}"
+        raise TypeError(msg)
+    return float(value)
 
 
 def _str(value: JSON) -> str:

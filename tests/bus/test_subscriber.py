@@ -74,8 +74,8 @@ def test_a_reader_that_falls_behind_is_told_and_then_gets_every_event(state_dir:
             decoder = wire.FrameDecoder(wire.MAX_REPLY_BYTES)
             while not any(isinstance(f, wire.Live) for f in frames):
                 frames += [wire.parse_reply(o) for o in decoder.feed(await reader.read(65536))]
-            # The daemon's own sink: each commit fans out at once, while this client reads
-            # nothing (the loop does not run the client until the burst is over).
+            # The daemon's blocking sink, called on the loop: every commit is stored before the
+            # loop runs again, then all of them fan out at once while this client reads nothing.
             for n in range(count):
                 daemon.append(emitter.draft("burst", "x", fields={"n": n, "pad": pad}))
             while not (isinstance(frames[-1], wire.Live) and frames[-1].cursor >= count

@@ -101,7 +101,8 @@ def test_status_frame_round_trips_with_each_source_state_as_data() -> None:
         pid=7, state_dir="/s", head=40, started_at=123, fanned_out=40,
         subscribers=(wire.SubscriberInfo(uid=1000, cursor=37, lag=3, live=False, lagged=2),),
         sources={"fs": wire.SourceInfo(wire.SourceState.RUNNING),
-                 "docker": wire.SourceInfo(wire.SourceState.FAILED, "no engine at /x")})
+                 "docker": wire.SourceInfo(wire.SourceState.FAILED, "no engine at /x")},
+        pending_commits=2, oldest_pending_s=12.5)
     (obj,) = wire.FrameDecoder(wire.MAX_REPLY_BYTES).feed(wire.encode(wire.Status(info)))
     assert json.loads(wire.encode(wire.Status(info))[4:])["info"]["sources"]["docker"] == {
         "state": "failed", "error": "no engine at /x"}
@@ -113,7 +114,8 @@ def test_status_frame_with_a_wrong_type_is_a_protocol_error() -> None:
     good = wire.StatusInfo(7, "/s", 1, 1, 1, (), {}).to_json()
     broken: list[JSONObject] = [{**good, "head": "1"},
                                 {**good, "sources": {"fs": {"state": "dancing"}}},
-                                {**good, "subscribers": [{"uid": 1}]}]
+                                {**good, "subscribers": [{"uid": 1}]},
+                                {**good, "oldest_pending_s": -1}]
     for info in broken:
         with pytest.raises(ProtocolError, match="malformed status frame"):
             wire.parse_reply({"t": "status", "info": info})

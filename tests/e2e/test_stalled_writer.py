@@ -67,7 +67,11 @@ def test_status_answers_while_a_webhook_commit_waits_on_the_store_lock(state_dir
                     pytest.fail(f"`waitbus status` did not answer within {BOUND_S:g} s while a "
                                 "commit waited on the store's write lock")
                 assert shown.returncode == 0, shown.stderr
-                assert json.loads(shown.stdout)["head"] == 0
+                said = json.loads(shown.stdout)
+                assert (said["head"], said["pending_commits"]) == (0, 1)
+                assert said["oldest_pending_s"] > 0
+                text = run_cli(state_dir, "status", timeout_s=BOUND_S).stdout
+                assert "1 commit(s) not stored yet" in text, text
                 # A subscriber connecting makes the daemon read the store on its loop (the
                 # fan-out catching up) and replay in a thread: WAL readers wait on no writer.
                 late = start_wait(state_dir, "--source", "github", "--since", "0",

@@ -156,7 +156,9 @@ class Daemon:
                                live=s.live, lagged=s.lagged_count)
                 for s in b.subscribers),
             sources=dict(self.source_state),
-            retention=None if self._pruning is None else self._pruning.status())
+            retention=None if self._pruning is None else self._pruning.status(),
+            pending_commits=0 if self._writer is None else self._writer.pending,
+            oldest_pending_s=0.0 if self._writer is None else self._writer.oldest_pending_s())
 
     def _serve_metrics(self) -> None:
         broadcast, pruning, paths = self._broadcast, self._pruning, self.settings.paths

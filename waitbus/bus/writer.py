@@ -7,6 +7,8 @@ import contextlib
 import logging
 import queue
 import threading
+import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
 
@@ -42,7 +44,18 @@ class Writer:
         self._closing = False
         self._hop_pending = False
         self._count_lock = threading.Lock()
-        self.pending = 0  # drafts handed in and not yet committed (or failed)
+        self._handed_in: deque[float] = deque()  # monotonic times of the pending drafts
+
+    @property
+    def pending(self) -> int:
+        """Drafts handed in and not yet committed (nor failed)."""
+        return len(self._handed_in)
+
+    def oldest_pending_s(self) -> float:
+        """How long the oldest pending draft has waited (0 when none waits)."""
+        with self._count_lock:
+            oldest = self._handed_in[0] if self._handed_in else None
+        return 0.0 if oldest is None else time.monotonic() - oldest
 
     def __repr__(self) -> str:
         state = "closing" if self._closing else "open" if self._thread else "not started"
@@ -101,8 +114,8 @@ class Writer:
             raise StoreError(msg)
         job: Future[tuple[Event, bool]] = Future()
         with self._count_lock:
-            self.pending += 1
-        self._jobs.put((draft, job))
+            self._handed_in.append(time.monotonic())
+            self._jobs.put((draft, job))
         return job
 
     def _work(self, opened: Future[None]) -> None:
@@ -121,7 +134,7 @@ class Writer:
                     job.set_exception(exc)
                 finally:
                     with self._count_lock:
-                        self.pending -= 1
+                        self._handed_in.popleft()  # jobs end in the order they came
         finally:
             store.close()
             self._call_on_loop(self._ended.set)

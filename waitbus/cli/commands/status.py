@@ -38,6 +38,10 @@ def run(args: argparse.Namespace) -> int:
     for name, source in sorted(info.sources.items()):
         why = f": {source.error}" if source.error else ""
         print(escape(f"  source {name}: {source.state}{why}"))
+    if info.pending_commits:
+        print(f"  {info.pending_commits} commit(s) not stored yet, the oldest waiting "
+              f"{info.oldest_pending_s:.1f} s for the store's write lock or the disk (another "
+              f"process may hold {paths.store_lock}: `fuser` names it)")
     for bridge in bridges:
         print(escape(str(bridge)))
     if info.retention is not None:
