@@ -9,6 +9,7 @@ their own. WAITBUS_CALLGRIND_SLOWDOWN=HOT_PATH adds work to that path, to show t
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import shutil
 import sys
@@ -188,6 +189,10 @@ def main(argv: list[str]) -> int:
     runs = [_slowed(run) if name == slow else run for name, run in zip(argv, runs, strict=True)]
     try:
         for run in runs:
+            # A collection started inside a run would charge it for every object the inputs
+            # made: collect first, and keep what exists out of later collections.
+            gc.collect()
+            gc.freeze()
             os.sched_yield()  # a dump boundary (see the module docstring)
             run()
         os.sched_yield()

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 
-VERSION = 4
+VERSION = 5
 
 BUSY_TIMEOUT = "PRAGMA busy_timeout=10000"
 # A writer's connection runs these; a reader's runs only BUSY_TIMEOUT.
@@ -73,12 +74,32 @@ def upgrade(db: sqlite3.Connection) -> None:
     the `bridges` table (a bridge's export cursor and the state it reports). Version 3 added
     `meta` (how far retention has pruned); new files get incremental auto-vacuum (PRAGMAS).
     Version 4 added `waits` (each wait's start, end, outcome and wake, for `waitbus stats`).
+    Version 5 added the store's generation to `meta`: a random number drawn once per store,
+    so a store moved aside and created again is told apart from the one it replaced.
     """
     columns = {row[1] for row in db.execute("PRAGMA table_info(events)")}
     if columns and "origin" not in columns:
         db.execute("ALTER TABLE events ADD COLUMN origin TEXT")
     db.executescript(CREATE)
+    # 63 random bits: `meta.value` is an INTEGER column, and SQLite's integers are signed.
+    drawn = int.from_bytes(os.urandom(8), "big") >> 1
+    db.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO NOTHING",
+               (GENERATION_KEY, drawn))
     db.execute(f"PRAGMA user_version={VERSION}")
+
+
+GENERATION_KEY = "generation"
+
+
+def generation(db: sqlite3.Connection) -> str:
+    """The store's generation as 16 hex digits ("" for a store older than version 5)."""
+    try:
+        row = db.execute("SELECT value FROM meta WHERE key = ?", (GENERATION_KEY,)).fetchone()
+    except sqlite3.OperationalError as exc:
+        if "no such table" not in str(exc):
+            raise
+        row = None
+    return "" if row is None else f"{int(row[0]):016x}"
 
 
 def current(db: sqlite3.Connection) -> bool:

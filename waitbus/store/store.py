@@ -48,6 +48,11 @@ class Store:
     reader (`read_only=True`) opens an existing store read-only and refuses to write. Either
     brings the schema up to date only when it is behind (a store being created, or written by
     an older waitbus): an ordinary open runs no DDL and takes no write lock.
+
+    `generation` names the store: drawn once when the store is created, it tells a store that
+    was moved aside and created again from the one it replaced, whose cursors meant other
+    events. A writer checks before each write that the file at the store's path is still the
+    one it opened, and when it is not, reopens there, so nothing goes into a file moved aside.
     """
 
     def __init__(self, paths: StatePaths, *, read_only: bool = False,
@@ -57,6 +62,8 @@ class Store:
         self._doorbell = Doorbell(paths.doorbell)
         self._on_commit = on_commit or self._ring
         self._lock_fd = -1
+        self._path = os.fspath(paths.store)
+        self._identity: tuple[int, int] | None = None  # None until open: no check meanwhile
         if read_only:
             paths.check()  # a reader trusts nothing another user could have put there
         if read_only and not paths.store.exists():
@@ -69,6 +76,59 @@ class Store:
         if not self._schema_is_current():
             self._upgrade()
         _narrow(paths)
+        self._opened()
+
+    def _opened(self) -> None:
+        """Note which file is open and its generation (after the schema is current)."""
+        self.generation = schema.generation(self._db)
+        self._identity = _identity(self._path)
+
+    def replaced(self) -> bool:
+        """Whether the file at the store's path is no longer the one this Store has open (it
+        was moved aside, deleted, or created again)."""
+        try:
+            return _identity(self._path) != self._identity
+        except FileNotFoundError:
+            return True
+
+    def reopen_if_replaced(self) -> bool:
+        """Reopen on the file now at the store's path if it was replaced; return whether it was.
+
+        A writer creates the store when none is there, as opening one does.
+        """
+        if not self.replaced():
+            return False
+        if self.read_only:
+            self._reopen(locked=False)
+        else:
+            with _translated(self.paths), self._write_lock():
+                pass  # taking the lock checks, and reopens
+        return True
+
+    def _reopen(self, *, locked: bool) -> None:
+        import logging  # only here: emit never loads it
+
+        logging.getLogger(__name__).warning(
+            "the event store %s was replaced (moved aside or created again); using the file "
+            "now at that path", self._path)
+        if self.read_only and not self.paths.store.exists():
+            msg = (f"the event store {self.paths.store} was moved away; run `waitbus init` "
+                   "or emit an event to create a new one")
+            raise StoreError(msg)
+        if not self.read_only:
+            _create_private(self.paths.ensure().store)
+        fresh = self._connect()
+        # SQLite neither checkpoints nor deletes the -wal of a file that has moved when its
+        # last connection closes, so closing the old connection cannot harm the new store.
+        self._db.close()
+        self._db = fresh
+        if not self._schema_is_current():
+            if locked:
+                schema.upgrade(self._db)
+            else:
+                self._upgrade()
+        _narrow(self.paths)
+        self._opened()
 
     def _connect(self) -> sqlite3.Connection:
         with _translated(self.paths):
@@ -377,6 +437,15 @@ class Store:
             self._lock_fd = os.open(self.paths.store_lock, os.O_RDWR | os.O_CREAT, 0o600)
         fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
         try:
+            if self._identity is not None:
+                # Checked under the lock, where a new store is created too: one stat() a write.
+                try:
+                    found = os.stat(self._path)
+                    same = (found.st_dev, found.st_ino) == self._identity
+                except FileNotFoundError:
+                    same = False
+                if not same:
+                    self._reopen(locked=True)
             yield
         finally:
             fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
@@ -458,6 +527,12 @@ def _create_private(path: Path) -> None:
     with contextlib.suppress(FileExistsError):
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
                          | os.O_CLOEXEC, 0o600))
+
+
+def _identity(path: str) -> tuple[int, int]:
+    """Which file is at `path`: its device and inode (stable while any process holds it open)."""
+    found = os.stat(path)
+    return found.st_dev, found.st_ino
 
 
 def _narrow(paths: StatePaths) -> None:
