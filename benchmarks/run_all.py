@@ -2,6 +2,8 @@
 
     uv run python -m benchmarks.run_all            # the full run (about ten minutes)
     uv run python -m benchmarks.run_all --quick    # tiny n, to check that everything runs
+    uv run python -m benchmarks.run_all --only throughput --out /tmp/t.json   # a few minutes
+    uv run python -m benchmarks.run_all --snapshot --commit C --only ingest   # A/B a commit
 """
 
 from __future__ import annotations
@@ -147,7 +149,8 @@ def latency(plan: Plan, brokers: dict[str, WaitbusTarget | PeerTarget]) -> dict[
     return out
 
 
-def throughput(plan: Plan, brokers: dict[str, WaitbusTarget | PeerTarget]) -> dict[str, Any]:
+def throughput(plan: Plan, brokers: dict[str, WaitbusTarget | PeerTarget],
+               *, peers: bool = True) -> dict[str, Any]:
     wb = brokers["waitbus"]
     many, each = plan.ingest_many
     out: dict[str, Any] = {
@@ -159,6 +162,8 @@ def throughput(plan: Plan, brokers: dict[str, WaitbusTarget | PeerTarget]) -> di
             wb, 1, plan.ingest_one * 5, burst=plan.burst)
         out[f"ingest, {many} producers, emit_many of {plan.burst}"] = bench_core.load(
             wb, many, each * 5, burst=plan.burst)
+    if not peers:
+        return out
     per = max(1, round(plan.load_hz * plan.load_s))
     out[f"{plan.load_producers} producers at {plan.load_hz:g} Hz"] = [
         bench_core.load(brokers[name], plan.load_producers, per, plan.load_hz)
@@ -212,13 +217,13 @@ def verdicts(doc: dict[str, Any], plan: Plan) -> dict[str, dict[str, Any]]:
     """Each issue target beside what was measured, met or not."""
     out: dict[str, dict[str, Any]] = {}
     for scenario, (col, limit_ms) in TARGETS.items():
-        rows = doc["latency"].get(scenario)
+        rows = doc.get("latency", {}).get(scenario)
         if rows:
             got = rows[0][col]
             out[f"{scenario} {col} <= {limit_ms:g} ms"] = {
                 "measured": got, "met": got is not None and got <= limit_ms}
     for scenario in RATIO_TARGETS:
-        ratio = doc["ratios"].get(scenario, {}).get("redis", {})
+        ratio = doc.get("ratios", {}).get(scenario, {}).get("redis", {})
         for col in ("p50", "p99"):
             if ratio.get(col) is not None:
                 out[f"{scenario} {col} <= {MAX_RATIO_TO_REDIS:g}x Redis"] = {
@@ -232,6 +237,8 @@ def verdicts(doc: dict[str, Any], plan: Plan) -> dict[str, dict[str, Any]]:
         out[f"{key} >= {want}/s, zero loss"] = {
             "measured": row["per_s"], "lost": row["lost"], "lost_in_store": row["lost_in_store"],
             "met": row["per_s"] >= want and row["lost"] == 0 and row["lost_in_store"] == 0}
+    if "idle" not in doc:
+        return out
     wb = doc["idle"]["waitbus"]
     out["idle RSS < 20 MB"] = {"measured": wb["rss_mb"], "met": wb["rss_mb"] < 20}
     out["zero wakeups in an idle minute"] = {"measured": wb["wakeups_per_min"],
@@ -240,13 +247,13 @@ def verdicts(doc: dict[str, Any], plan: Plan) -> dict[str, dict[str, Any]]:
 
 
 def report(doc: dict[str, Any]) -> None:
-    for scenario, rows in doc["latency"].items():
+    for scenario, rows in doc.get("latency", {}).items():
         print_table(scenario, rows, subject="waitbus")
         cpu = [f"{r['label']} server {r['server_cpu_us']:.0f} us, each receiver "
                f"{r['client_cpu_us']:.0f} us" for r in rows if "server_cpu_us" in r]
         if cpu:
             print("CPU per delivery: " + "; ".join(cpu))
-    for name, result in doc["sources"].items():
+    for name, result in doc.get("sources", {}).items():
         if "failed" in result:
             print(f"\n== source {name}: FAILED {result['failed']}")
         else:
@@ -258,8 +265,9 @@ def report(doc: dict[str, Any]) -> None:
                   f"server CPU {row['server_cpu_percent']:.1f}%  "
                   f"producers CPU {row['producers_cpu_s']:.2f} s  "
                   f"late max {row['late_max_ms']:.1f} ms")
-    print(f"\n== idle for {doc['plan']['idle_s']:g} s (costs, published as losses too)")
-    for name, row in doc["idle"].items():
+    if "idle" in doc:
+        print(f"\n== idle for {doc['plan']['idle_s']:g} s (costs, published as losses too)")
+    for name, row in doc.get("idle", {}).items():
         print(f"{name:<8} RSS {row['rss_mb']:6.1f} MB  CPU {row['cpu_percent']:.3f}%  "
               f"wakeups/min {row['wakeups_per_min']:.1f}")
     print("\n== targets")
@@ -267,9 +275,11 @@ def report(doc: dict[str, Any]) -> None:
         print(f"{'met ' if row['met'] else 'MISSED'} {name}: measured {row['measured']}")
 
 
-def run(plan: Plan, source_names: list[str]) -> dict[str, Any]:
+def run(plan: Plan, source_names: list[str], only: str = "") -> dict[str, Any]:
     doc: dict[str, Any] = {"host": host_info(), "plan": plan_json(plan),
                            "started_ns": time.time_ns()}
+    if only in ("throughput", "ingest"):
+        return only_throughput(plan, doc, peers=only == "throughput")
     bench_start.precompile()
     progress(f"idle costs over {plan.idle_s:g} s")
     doc["idle"] = idle(plan)
@@ -300,6 +310,23 @@ def run(plan: Plan, source_names: list[str]) -> dict[str, Any]:
     return doc
 
 
+def only_throughput(plan: Plan, doc: dict[str, Any], *, peers: bool) -> dict[str, Any]:
+    """The throughput section alone (A/B runs): no idle, latency, sources or counts; `ingest`
+    (peers=False) leaves out the paced many-producer rows, whose peers need their servers."""
+    brokers: dict[str, WaitbusTarget | PeerTarget] = {}
+    try:
+        for name in BROKERS if peers else ("waitbus",):
+            brokers[name] = open_target(name)
+        progress("throughput and CPU under load")
+        doc["throughput"] = throughput(plan, brokers, peers=peers)
+    finally:
+        for target in brokers.values():
+            target.close()
+    doc["targets"] = verdicts(doc, plan)
+    doc["duration_s"] = (time.time_ns() - doc["started_ns"]) / 1e9
+    return doc
+
+
 def plan_json(plan: Plan) -> dict[str, Any]:
     return {name: getattr(plan, name) for name in plan.__dataclass_fields__}
 
@@ -312,6 +339,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="JSON path (default: baselines/<commit>.json)")
     parser.add_argument("--sources", default="all",
                         help="per-source benchmarks to run: all, none, or a list like fs,pytest")
+    parser.add_argument("--only", choices=("throughput", "ingest"),
+                        help="run one section alone: throughput, or ingest (its waitbus rows)")
     parser.add_argument("--snapshot", action="store_true",
                         help="measure the committed HEAD, exported apart from the work tree")
     parser.add_argument("--commit", default="HEAD",
@@ -325,7 +354,7 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(names) - set(SOURCE_BENCHES)
     if unknown:
         parser.error(f"unknown sources {sorted(unknown)}; known: {', '.join(SOURCE_BENCHES)}")
-    doc = run(plan, names)
+    doc = run(plan, names, args.only or "")
     report(doc)
     commit = (doc["host"]["commit"] or "unknown")[:12]
     path = write_json(args.out or HERE / "baselines" / f"{commit}.json", doc)
@@ -356,7 +385,7 @@ def in_snapshot(args: argparse.Namespace) -> int:
         shutil.rmtree(tree / "tests" / "fixtures", ignore_errors=True)
         shutil.copytree(repo / "tests" / "fixtures", tree / "tests" / "fixtures")
         argv = [sys.executable, "-m", "benchmarks.run_all", "--idle-s", str(args.idle_s),
-                "--sources", args.sources,
+                "--sources", args.sources, *(["--only", args.only] if args.only else []),
                 "--out", str((args.out or HERE / "baselines" / f"{commit[:12]}.json").absolute())]
         if args.quick:
             argv.append("--quick")
