@@ -35,7 +35,6 @@ if TYPE_CHECKING:
 _INSERT = ("INSERT INTO events (delivery_id, source, type, subject, conclusion, received_at,"
            " fields, payload, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
            " ON CONFLICT(delivery_id) DO NOTHING")
-_INSERT_RETURNING = _INSERT + " RETURNING cursor"
 _SEQUENCE = "SELECT seq FROM sqlite_sequence WHERE name = 'events'"
 
 
@@ -197,27 +196,25 @@ class Store:
             self._lock()  # may reopen self._db on a replaced file
             db = self._db
             try:
-                db.execute("BEGIN IMMEDIATE")
-                try:
-                    row = db.execute(
-                        _INSERT_RETURNING,
-                        (draft.delivery_id, draft.source, draft.type, draft.subject, conclusion,
-                         draft.received_at, draft.fields_json, draft.payload, origin),
-                    ).fetchone()
-                    db.execute("COMMIT")
-                except BaseException:
-                    rollback(db)
-                    raise
+                # One statement is its own transaction: no BEGIN and COMMIT to run (a tenth of
+                # an append's instructions). Holding our lock, no other writer waits in SQLite.
+                done = self._db.execute(
+                    _INSERT,
+                    (draft.delivery_id, draft.source, draft.type, draft.subject, conclusion,
+                     draft.received_at, draft.fields_json, draft.payload, origin))
+                # One row changed: it went in, at last_insert_rowid. Cheaper than RETURNING,
+                # whose result table cost a fifth of an append's instructions.
+                cursor = done.lastrowid if done.rowcount == 1 else None
             finally:
                 fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
         except (sqlite3.Error, OSError) as exc:
             raise _translation(self.paths, exc) from exc
-        if row is None:
+        if cursor is None:
             existing = self.get_by_delivery(draft.delivery_id)
             assert existing is not None
             return existing, False
         self._on_commit()
-        event = Event(row[0], draft.delivery_id, draft.source, draft.type, draft.subject,
+        event = Event(cursor, draft.delivery_id, draft.source, draft.type, draft.subject,
                       draft.conclusion, draft.received_at, draft.fields, origin=draft.origin)
         return event, True
 
