@@ -215,8 +215,12 @@ def _checked_fields(fields: JSONObject) -> str:
 
 
 def _depth(value: object, level: int = 1) -> int:
-    if isinstance(value, dict) and not any(isinstance(v, dict | list) for v in value.values()):
-        return level + 1 if value else level  # flat, as most fields are: no walk
+    if isinstance(value, dict):
+        for v in value.values():
+            if isinstance(v, (dict, list)):
+                break
+        else:
+            return level + 1 if value else level  # flat, as most fields are: no walk
     # Iterative, so a hostile depth cannot exhaust the stack here either.
     deepest, stack = 0, [(value, level)]
     while stack:
