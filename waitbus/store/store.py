@@ -194,7 +194,6 @@ class Store:
         # Python time is about a third of its cost, and each generator-based `with` is ~1 us.
         try:
             self._lock()  # may reopen self._db on a replaced file
-            db = self._db
             try:
                 # One statement is its own transaction: no BEGIN and COMMIT to run (a tenth of
                 # an append's instructions). Holding our lock, no other writer waits in SQLite.
