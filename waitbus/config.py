@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from waitbus.event import JSONObject
 from waitbus.paths import StatePaths, resolve
+from waitbus.record import field, record
 
 DAY_S = 86400.0
 MIB = 1024 * 1024
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Retention:
     """How much history the store keeps; a bound of None is off. The oldest events go first."""
 
@@ -29,7 +29,7 @@ class Retention:
                 "max_rows": self.max_rows}
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Settings:
     """Everything `waitbus serve` can be told."""
 

@@ -7,9 +7,9 @@ import json
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 
 from waitbus.errors import UsageError, WaitbusError
+from waitbus.record import field, record
 from waitbus.untrusted import escape
 
 # typing is left out at run time: every `waitbus emit` pays for each module it imports.
@@ -46,7 +46,7 @@ class Conclusion(enum.StrEnum):
         return self is not Conclusion.SUCCESS
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Draft:
     """An event before the store has given it a cursor."""
 
@@ -93,7 +93,7 @@ class Draft:
             _check_utf8("payload", payload)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Event:
     """A committed event; `cursor` is its place in the one order every consumer sees."""
 

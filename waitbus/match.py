@@ -9,10 +9,10 @@ import json
 import math
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from waitbus.errors import MatchError
 from waitbus.event import JSON, Event, is_number
+from waitbus.record import record
 
 TOP_LEVEL_KEYS = (
     "cursor",
@@ -44,7 +44,7 @@ _OPS_LONGEST_FIRST = sorted(Op, key=lambda op: -len(op.value))
 _MISSING = object()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Clause:
     """One comparison of an event's key against a JSON value."""
 
@@ -62,7 +62,7 @@ class Clause:
         return f"{'.'.join(self.key)}{self.op}{json.dumps(self.value)}"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Match:
     """Clauses that one event must all meet, optionally limited to one source."""
 
@@ -106,7 +106,7 @@ class Match:
         return cls(source, tuple(parse_clause(c) for c in clauses if isinstance(c, str)))
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AnyOf:
     """Matches an event that meets any one of its matches; never empty."""
 
@@ -131,7 +131,7 @@ class AnyOf:
         return cls(tuple(Match.from_json(m) for m in obj))
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AllOf:
     """Met once every one of its matches has been met, by one event or several over time.
 

@@ -6,16 +6,16 @@ import contextlib
 import functools
 import os
 import stat
-from dataclasses import dataclass
 from pathlib import Path
 
 from waitbus.errors import UsageError
+from waitbus.record import record
 
 # sun_path is 108 bytes on Linux and 104 on macOS, including the terminating NUL.
 MAX_SOCKET_PATH_BYTES = 103
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class StatePaths:
     """The files inside one state directory."""
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import enum
 import json
 import struct
-from dataclasses import dataclass
 from typing import TypeAlias, cast
 
 from waitbus.config import Retention
 from waitbus.errors import MatchError, ProtocolError, UsageError
 from waitbus.event import JSON, MAX_CURSOR, Event, JSONObject, dump_json
 from waitbus.match import AnyOf
+from waitbus.record import record
 
 PROTOCOL_VERSION = 1
 HEADER = struct.Struct(">I")
@@ -21,7 +21,7 @@ MAX_REQUEST_BYTES = 64 * 1024
 MAX_REPLY_BYTES = 32 * 1024 * 1024
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Subscribe:
     """Client to daemon: send me events `match` meets after cursor `since`."""
 
@@ -30,12 +30,12 @@ class Subscribe:
     payload: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class StatusRequest:
     """Client to daemon: describe yourself."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PruneRequest:
     """Client to daemon: apply this retention now (or only say what it would delete)."""
 
@@ -43,28 +43,28 @@ class PruneRequest:
     dry_run: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class EventFrame:
     """Daemon to client: one matching event."""
 
     event: Event
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Live:
     """Daemon to client: the backlog is delivered; `cursor` is the daemon's head."""
 
     cursor: int
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Lagged:
     """Daemon to client: you fell behind; delivery resumes from the store after `cursor`."""
 
     cursor: int
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Pruned:
     """Daemon to client: the events you asked for up to `cursor` were pruned; delivery goes on
     after it."""
@@ -72,7 +72,7 @@ class Pruned:
     cursor: int
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PruneReport:
     """Daemon to client: what a prune request deleted (or would delete)."""
 
@@ -89,7 +89,7 @@ class SourceState(enum.StrEnum):
     DEGRADED = "degraded"  # running, but not doing all of its work now (its error says why)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SourceInfo:
     """One daemon source's state, and what made it fail."""
 
@@ -106,7 +106,7 @@ class SourceInfo:
         return cls(SourceState(_str(found.get("state"))), None if error is None else _str(error))
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SubscriberInfo:
     """One connected subscriber: whose it is, where it is, and how far behind."""
 
@@ -131,7 +131,7 @@ class SubscriberInfo:
                    live, _int(found.get("lagged")))
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class StatusInfo:
     """What a daemon says about itself: the body of a status frame."""
 
@@ -186,14 +186,14 @@ class StatusInfo:
                    _seconds(found.get("oldest_pending_s", 0.0)))
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Status:
     """Daemon to client: the daemon's state."""
 
     info: StatusInfo
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ErrorFrame:
     """Daemon to client: your request was refused, or (`store`) the daemon could not read the
     store for it; the connection closes after this."""

@@ -17,10 +17,13 @@ code = main(sys.argv[1:])
 print(json.dumps({"code": code, "modules": sorted(sys.modules)}), file=sys.stderr)
 """
 # Nothing emit does needs an event loop, TLS, HTTP, logging, typing, subprocesses or
-# compression; each of these costs milliseconds of every hook's start-up.
+# compression; each of these costs milliseconds of every hook's start-up. Nor dataclasses (its
+# inspect, ast and dis: records are built without them), socket's enums (the doorbell is a bare
+# _socket) or threading (a lock is a _thread lock).
 NOT_FOR_EMIT = {"asyncio", "ssl", "_ssl", "concurrent", "subprocess", "http", "email", "h11",
                 "logging", "typing", "uuid", "platform", "shutil", "bz2", "lzma", "mcp",
-                "sigstore", "waitbus.wire", "waitbus.match", "waitbus.consumers"}
+                "sigstore", "waitbus.wire", "waitbus.match", "waitbus.consumers",
+                "dataclasses", "inspect", "ast", "dis", "socket", "threading"}
 
 
 def _loaded(*argv: str, stdin: str | None = None) -> set[str]:
@@ -56,4 +59,5 @@ def test_wait_runs_without_an_event_loop(daemon: DaemonProcess) -> None:
     loaded = _loaded("--state-dir", state, "wait", "--source", "ci", "--since", "0",
                      "--timeout", "30s")
     assert "waitbus.consumers.feed" in loaded  # the probe really subscribed
-    assert not {"asyncio", "ssl", "_ssl", "concurrent", "subprocess", "h11"} & loaded
+    assert not {"asyncio", "ssl", "_ssl", "concurrent", "subprocess", "h11", "dataclasses",
+                "inspect"} & loaded

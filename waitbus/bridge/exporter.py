@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 from collections.abc import Callable
 
@@ -18,6 +17,7 @@ from waitbus.consumers.feed import Feed, Item
 from waitbus.errors import NotRunning
 from waitbus.event import Event
 from waitbus.match import EVERYTHING
+from waitbus.record import replace
 from waitbus.store.store import Store
 
 log = logging.getLogger(__name__)
@@ -112,7 +112,7 @@ class Exporter:
             except nats.errors.MaxPayloadError:
                 log.warning("event %d is over the server's message size; exporting it without "
                             "its payload", event.cursor)
-                headers, body = cloudevents.to_headers(dataclasses.replace(event, payload=None),
+                headers, body = cloudevents.to_headers(replace(event, payload=None),
                                                        host=self.settings.host)
                 headers[_MSG_ID] = self._msg_id(event)
                 continue

@@ -6,9 +6,9 @@ import bisect
 import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 
 from waitbus.event import Event
+from waitbus.record import record
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 # Commit-to-offer latency buckets, in seconds: a healthy bus sits in the first few.
@@ -44,7 +44,7 @@ class Histogram:
         return out
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Family:
     """A metric whose samples are read when the page is rendered."""
 

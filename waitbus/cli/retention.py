@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import re
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import TypeVar
 
@@ -13,6 +12,7 @@ from waitbus.cli.durations import seconds
 from waitbus.config import Retention
 from waitbus.errors import UsageError
 from waitbus.paths import StatePaths
+from waitbus.record import replace
 
 _T = TypeVar("_T", int, float)
 CONFIG_NAME = "config.toml"

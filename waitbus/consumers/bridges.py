@@ -5,14 +5,14 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-from dataclasses import dataclass
 
 from waitbus.event import JSONObject
 from waitbus.paths import StatePaths
+from waitbus.record import record
 from waitbus.store.store import Store
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class BridgeReport:
     """One bridge as its state directory records it."""
 

@@ -16,11 +16,11 @@ seen; in practice GitHub requests every workflow of a push before any of them co
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 from waitbus.errors import UsageError
 from waitbus.event import Event
 from waitbus.match import AnyOf, Clause, Match, Op
+from waitbus.record import record
 
 SOURCE = "github"
 _SHA = re.compile(r"[0-9a-f]{7,40}")
@@ -29,7 +29,7 @@ _REMOTE = re.compile(r"github\.com[:/]+([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+?)(?:\.
 _PENDING = ("requested", "queued", "waiting", "pending", "in_progress")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Commit:
     """A commit whose GitHub CI a wait waits to settle."""
 
@@ -44,24 +44,30 @@ class Commit:
         return AnyOf((Match(SOURCE, (clause,)),))
 
 
-@dataclass(slots=True)
 class _Unit:
-    attempt: int
-    event: Event
+    """The newest attempt of one workflow run or check suite, and its newest event."""
+
+    __slots__ = ("attempt", "event")
+
+    def __init__(self, attempt: int, event: Event) -> None:
+        self.attempt = attempt
+        self.event = event
 
     @property
     def completed(self) -> bool:
         return self.event.fields.get("status") == "completed"
 
 
-@dataclass(slots=True)
 class Tally:
     """What the events seen so far say about one commit's CI (sans-IO: feed it events)."""
 
-    repo: str
-    sha: str
-    runs: dict[int, _Unit] = field(default_factory=dict)
-    suites: dict[int, _Unit] = field(default_factory=dict)
+    __slots__ = ("repo", "runs", "sha", "suites")
+
+    def __init__(self, repo: str, sha: str) -> None:
+        self.repo = repo
+        self.sha = sha
+        self.runs: dict[int, _Unit] = {}
+        self.suites: dict[int, _Unit] = {}
 
     def __repr__(self) -> str:
         return (f"<Tally {self.repo}@{self.sha[:12]} runs={len(self.runs)} "

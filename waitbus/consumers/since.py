@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass
 
 from waitbus.errors import UsageError
 from waitbus.event import parse_cursor
 from waitbus.paths import StatePaths
+from waitbus.record import record
 from waitbus.store.store import Store
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Since:
     """After cursor `cursor`, or after the newest event received before `received_ns`.
 

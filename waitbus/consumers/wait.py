@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 
 from waitbus.consumers import ci
 from waitbus.consumers.feed import DEFAULT_RECONNECT_S, Feed, Item
@@ -15,6 +14,7 @@ from waitbus.errors import NotRunning, Pruned, UsageError, WaitTimeout
 from waitbus.event import Event
 from waitbus.match import AllOf, AnyOf, Clause, Match, parse_clause, parse_scoped
 from waitbus.paths import StatePaths
+from waitbus.record import record
 from waitbus.sources import agents
 from waitbus.store.store import Store
 from waitbus.wire import Live
@@ -25,7 +25,7 @@ OnEvent = Callable[[Event], None]
 _REPLAY_ROWS = 1000
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Wait:
     """One wait: what ends it, where it starts, and how long it may take."""
 
@@ -45,7 +45,7 @@ class Wait:
         return self.want
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Outcome:
     """The events that ended the wait, in cursor order, and the feed's cursor after them."""
 

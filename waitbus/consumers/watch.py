@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from waitbus.errors import UsageError
 from waitbus.event import Event
 from waitbus.match import AnyOf, Match
+from waitbus.record import record
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Watch:
     """Events meeting `match` are handed over; `count` of them, or the first event meeting
     `until` (handed over too), end the watch. With neither it runs until its timeout."""

@@ -22,10 +22,10 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
 from waitbus.config import Settings
+from waitbus.record import record
 
 if TYPE_CHECKING:
     from importlib import metadata
@@ -56,7 +56,7 @@ class Trust(enum.StrEnum):
         return self is not Trust.REFUSED
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Plugin:
     """One installed plugin and what its trust status is."""
 

@@ -7,11 +7,11 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TypeVar
 
 from waitbus.config import Retention
 from waitbus.event import JSONObject
+from waitbus.record import record
 from waitbus.store.store import Pruned, Store, record_pruned, rollback
 
 log = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ _ANY = 1 << 62
 _R = TypeVar("_R")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Size:
     """What the store takes on disk, and how much of the file holds live pages."""
 
@@ -51,7 +51,7 @@ class Size:
                 "incremental_vacuum": self.incremental}
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Plan:
     """What a policy asks of the store now: a cursor the age and row bounds reach, and bytes."""
 
@@ -65,7 +65,7 @@ class Plan:
         return self.through > 0 or self.over_bytes > 0
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Report:
     """One retention pass: what it deleted (or would, dry) and the store before and after."""
 

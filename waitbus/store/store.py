@@ -9,7 +9,6 @@ import sqlite3
 import stat
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 from waitbus.errors import StoreError, UsageError
@@ -23,6 +22,7 @@ from waitbus.event import (
     load_json_object,
 )
 from waitbus.paths import StatePaths
+from waitbus.record import record
 from waitbus.store import schema
 from waitbus.store.doorbell import Doorbell
 
@@ -139,9 +139,9 @@ class Store:
                                      check_same_thread=False)
                 db.execute(schema.BUSY_TIMEOUT)
                 return db
+            new_file = os.stat(self.paths.store).st_size == 0
             db = sqlite3.connect(self.paths.store, isolation_level=None, check_same_thread=False)
-            for pragma in schema.PRAGMAS:
-                db.execute(pragma)
+            schema.configure(db, new_file=new_file)
             return db
 
     def _schema_is_current(self) -> bool:
@@ -157,8 +157,8 @@ class Store:
             with _translated(self.paths), self._write_lock():
                 if not schema.current(writer):
                     if writer is not self._db:
-                        for pragma in schema.PRAGMAS:
-                            writer.execute(pragma)
+                        schema.configure(writer,
+                                         new_file=os.stat(self.paths.store).st_size == 0)
                     schema.upgrade(writer)
         finally:
             if writer is not self._db:
@@ -464,7 +464,7 @@ class Store:
             raise
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Pruned:
     """The newest cursor retention deleted, and the newest received_at among the deleted."""
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import enum
 import json
 import logging
-from dataclasses import dataclass
 
 from waitbus.errors import WaitbusError
 from waitbus.paths import StatePaths
+from waitbus.record import record
 from waitbus.store.store import Store
 
 log = logging.getLogger(__name__)
@@ -24,7 +24,7 @@ class Ending(enum.StrEnum):
     INTERRUPTED = "interrupted"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class WaitRecord:
     """One wait as `waitbus stats` reads it; times are wall-clock nanoseconds."""
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 
 from waitbus.event import Draft
+from waitbus.record import field, record
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Request:
     """One complete HTTP request; header names are lowercase, repeated headers joined by ", "."""
 
@@ -18,7 +18,7 @@ class Request:
     body: bytes
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Rejection:
     """Why a body was refused: an HTTP status and a message that says what to fix."""
 
@@ -26,7 +26,7 @@ class Rejection:
     message: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Reply:
     """A route's answer: the status to send and the drafts to commit first."""
 

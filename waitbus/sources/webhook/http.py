@@ -12,12 +12,12 @@ import termios
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 
 import h11
 
 from waitbus.errors import SourceFailed, WaitbusError
 from waitbus.event import dump_json
+from waitbus.record import record
 from waitbus.sources.base import Sink
 from waitbus.sources.webhook.exchange import Reply, Request
 
@@ -30,7 +30,7 @@ TRICKLE_GRACE_S = 1.0
 Route = Callable[[Request, int], Reply]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Limits:
     """What one request may take before it is refused."""
 
