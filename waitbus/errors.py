@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+# pathlib for the type checker only: importing the errors costs a short command nothing more.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 class WaitbusError(Exception):

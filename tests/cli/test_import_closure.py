@@ -61,3 +61,16 @@ def test_wait_runs_without_an_event_loop(daemon: DaemonProcess) -> None:
     assert "waitbus.consumers.feed" in loaded  # the probe really subscribed
     assert not {"asyncio", "ssl", "_ssl", "concurrent", "subprocess", "h11", "dataclasses",
                 "inspect"} & loaded
+
+
+def test_the_hook_command_loads_no_parser_and_no_paths() -> None:
+    # entry() hands `hook-event` to the hook before any parser exists; it ends in os._exit,
+    # so the probe imports what that path imports and lists the modules.
+    probe = ("import json, sys; import waitbus.cli.main, waitbus.integrations.hook; "
+             "print(json.dumps(sorted(sys.modules)))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          timeout=60, check=True)
+    loaded = set(json.loads(done.stdout))
+    assert "waitbus.integrations.hook" in loaded
+    assert not {"argparse", "pathlib", "gettext", "waitbus.errors", "waitbus.event",
+                "sqlite3"} & loaded

@@ -2,30 +2,20 @@
 
 from __future__ import annotations
 
-import argparse
-import contextlib
-import importlib
 import os
 import sys
-from collections.abc import Sequence
-from types import ModuleType
-
-from waitbus.cli.commands import COMMANDS
-from waitbus.cli.exits import Exit, table
-from waitbus.cli.parser import Parser, RawDescriptionHelpFormatter
-from waitbus.errors import (
-    NotRunning,
-    ProtocolError,
-    Pruned,
-    Refused,
-    StoreError,
-    UsageError,
-    WaitbusError,
-    WaitTimeout,
-)
 
 # Each command is a module (`waitbus/cli/commands/<name>.py`). Only the module of the command
-# being run is imported, so `waitbus wait` and `waitbus serve` load nothing else.
+# being run is imported, so `waitbus wait` and `waitbus serve` load nothing else. This module
+# imports the parser and the error table only in the functions that use them: `hook-event`
+# (run by an agent client at every turn) leaves through entry() without either.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Sequence
+    from types import ModuleType
+
+    from waitbus.errors import WaitbusError
 
 
 def build_parser(selected: str | Sequence[str] | None = None) -> argparse.ArgumentParser:
@@ -35,6 +25,10 @@ def build_parser(selected: str | Sequence[str] | None = None) -> argparse.Argume
     more of a short command's start-up than its own work. Without one, the others get a bare
     entry each, for `waitbus --help`.
     """
+    from waitbus.cli.commands import COMMANDS
+    from waitbus.cli.exits import table
+    from waitbus.cli.parser import Parser, RawDescriptionHelpFormatter, Version
+
     chosen = [selected] if isinstance(selected, str) else selected
     parser = Parser(
         prog="waitbus",
@@ -46,7 +40,7 @@ def build_parser(selected: str | Sequence[str] | None = None) -> argparse.Argume
     parser.add_argument("--state-dir", help="state directory (default: $WAITBUS_STATE_DIR, "
                         "else $XDG_STATE_HOME/waitbus, else ~/.local/state/waitbus)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
-    parser.add_argument("--version", action=_Version, help="print the installed version and exit")
+    parser.add_argument("--version", action=Version, help="print the installed version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, summary in COMMANDS.items():
         if chosen is None or name in chosen:
@@ -57,6 +51,10 @@ def build_parser(selected: str | Sequence[str] | None = None) -> argparse.Argume
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from waitbus.cli.commands import COMMANDS
+    from waitbus.cli.exits import Exit
+    from waitbus.errors import WaitbusError
+
     words = list(sys.argv[1:] if argv is None else argv)
     # Every word that names a command gets its full parser: `--state-dir wait emit` is emit.
     parser = build_parser([word for word in words if word in COMMANDS] or "")
@@ -109,6 +107,8 @@ def entry() -> None:
     code = main()
     # Every command has finished its work (stores committed, daemon drained) by now. Skipping
     # interpreter teardown saves about 10 ms, which is most of a woken `wait`'s exit time.
+    import contextlib
+
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(BrokenPipeError, ValueError):
             stream.flush()
@@ -118,26 +118,18 @@ def entry() -> None:
     os._exit(code)
 
 
-class _Version(argparse.Action):
-    """`--version`: the installed distribution's version, looked up only when asked."""
-
-    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: object) -> None:
-        super().__init__(option_strings, dest, nargs=0, help=str(kwargs.get("help", "")))
-
-    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
-                 values: object, option_string: str | None = None) -> None:
-        from importlib import metadata
-
-        try:
-            version = metadata.version("waitbus")
-        except metadata.PackageNotFoundError:
-            version = "unknown (not installed; running from a source tree)"
-        print(f"waitbus {version}")
-        parser.exit(0)
-
-
 def _exit_for(exc: WaitbusError) -> int:
     """The exit code of an error; never 1, which only a matched failure earns."""
+    from waitbus.cli.exits import Exit
+    from waitbus.errors import (
+        NotRunning,
+        ProtocolError,
+        Pruned,
+        Refused,
+        StoreError,
+        UsageError,
+        WaitTimeout,
+    )
     if isinstance(exc, UsageError | Refused):  # a refused request is a bad request
         return Exit.USAGE
     if isinstance(exc, NotRunning | ProtocolError) or _is(exc, "waitbus.bridge.link",
@@ -177,6 +169,8 @@ def _configure_logging(*, verbose: bool) -> None:
 
 
 def _silence_stdout() -> None:
+    import contextlib
+
     with contextlib.suppress(OSError, ValueError):
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
@@ -188,4 +182,6 @@ def _short(text: str) -> str:
 
 
 def _module(name: str) -> ModuleType:
+    import importlib
+
     return importlib.import_module(f"waitbus.cli.commands.{name.replace('-', '_')}")

@@ -6,6 +6,10 @@ import argparse
 import os
 import sys
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
 
 def columns() -> int:
     """The terminal's width as `shutil.get_terminal_size()` finds it: $COLUMNS, stdout, or 80."""
@@ -30,6 +34,24 @@ class HelpFormatter(argparse.HelpFormatter):
 
 class RawDescriptionHelpFormatter(HelpFormatter, argparse.RawDescriptionHelpFormatter):
     """The same, keeping the description's and epilog's line breaks."""
+
+
+class Version(argparse.Action):
+    """`--version`: the installed distribution's version, looked up only when asked."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, help=str(kwargs.get("help", "")))
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option_string: str | None = None) -> None:
+        from importlib import metadata
+
+        try:
+            version = metadata.version("waitbus")
+        except metadata.PackageNotFoundError:
+            version = "unknown (not installed; running from a source tree)"
+        print(f"waitbus {version}")
+        parser.exit(0)
 
 
 class Parser(argparse.ArgumentParser):

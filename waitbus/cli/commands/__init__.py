@@ -6,7 +6,10 @@ importing the modules, and each module's register() passes it on through `comman
 
 from __future__ import annotations
 
-import argparse
+# argparse for the type checker only: `waitbus hook-event` reads COMMANDS without a parser.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
 
 COMMANDS = {
     "init": "create the state directory (0700) and the event store",
