@@ -9,8 +9,11 @@ in /proc/locks), then sends `--n` status requests on an open-loop schedule at `-
 second, each on its own connection. The lock is released `--hold-s` after the first status is
 due, or once every status has been answered, whichever comes first. A status's latency is its
 answer time minus its intended send time, so a status stuck behind the lock is charged the whole
-wait. With `--before REV`, that commit (exported with `git archive`) is measured too, its
-rounds interleaved with this checkout's; the table gives the ratio this/that.
+wait. Then, with the lock free, `--n` signed deliveries on the same schedule, each on a fresh
+connection, measured to their 200 answer (sent once the event is stored and fanned out): what
+handing commits to a thread costs when nothing stalls. With `--before REV`, that commit
+(exported with `git archive`) is measured too, its rounds interleaved with this checkout's; the
+tables give the ratio this/that.
 """
 
 from __future__ import annotations
@@ -21,12 +24,13 @@ import hashlib
 import hmac
 import os
 import queue
-import shutil
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +50,10 @@ from waitbus.paths import resolve
 
 FIXTURE = REPO / "tests" / "fixtures" / "github-webhooks" / "ping.payload.json"
 SECRET = b"benchmark secret"
+SCENARIOS = {
+    "stalled": "status, store lock held up to {hold_s:g} s, a webhook commit waiting",
+    "free": "signed webhook POST -> 200 answer, store lock free (what the writer thread costs)",
+}
 BOUND_S = 30.0
 # Takes the store's flock and SQLite's write lock, says so, and keeps both until stdin ends.
 HOLDER = """
@@ -112,8 +120,32 @@ async def _statuses(socket_path: str, times_ns: list[int], release: threading.Ev
         return await answered
 
 
-def _round(label: str, pythonpath: str, n: int, rate_hz: float, hold_s: float) -> Samples:
-    samples = Samples(label, expected=n)
+async def _post_at(port: int, request: bytes, intended_ns: int) -> tuple[int, int]:
+    """Send one delivery at `intended_ns` on a fresh connection; (status, answer time)."""
+    await asyncio.sleep(max(0, intended_ns - time.monotonic_ns()) / 1e9)  # the schedule
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(request)
+        await writer.drain()
+        head = await reader.readuntil(b"\r\n")
+        return int(head.split(b" ", 2)[1]), time.monotonic_ns()
+    finally:
+        writer.close()
+
+
+async def _deliveries(port: int, label: str, times_ns: list[int]) -> list[int]:
+    requests = [_ping(f"free-{label}-{seq}") for seq in range(len(times_ns))]
+    async with asyncio.timeout(BOUND_S + len(times_ns)):
+        answers = await asyncio.gather(*(_post_at(port, r, t)
+                                         for r, t in zip(requests, times_ns, strict=True)))
+    if any(status != 200 for status, _at in answers):
+        sys.exit(f"a delivery was refused: {sorted({s for s, _at in answers})}")
+    return [at for _status, at in answers]
+
+
+@contextmanager
+def _serving(pythonpath: str) -> Iterator[tuple[Path, int]]:
+    """A `waitbus serve` of the waitbus on `pythonpath`, with its listener; (state, port)."""
     with tempfile.TemporaryDirectory(prefix="wbsw-") as tmp:
         state = Path(tmp) / "s"
         (state / "secrets").mkdir(parents=True, mode=0o700)
@@ -122,52 +154,70 @@ def _round(label: str, pythonpath: str, n: int, rate_hz: float, hold_s: float) -
         secret.write_bytes(SECRET)
         secret.chmod(0o600)
         env = {**os.environ, "PYTHONPATH": pythonpath, "PYTHONUNBUFFERED": "1"}
+        # `-m` puts the working directory first on sys.path: not the repository's, so that
+        # PYTHONPATH chooses which waitbus runs.
         daemon = subprocess.Popen([sys.executable, "-m", "waitbus", "--state-dir", str(state),
                                    "serve", "--listen-port", "0"], stdout=subprocess.PIPE,
                                   stderr=subprocess.DEVNULL, text=True, env=env, cwd=tmp)
         lines: queue.Queue[str] = queue.Queue()
         threading.Thread(target=_lines, args=(daemon.stdout, lines), daemon=True).start()
-        holder = None
-        # `-m` puts the working directory first on sys.path: not the repository's, so that
-        # PYTHONPATH chooses which waitbus runs.
         try:
             found = _next_line(lines, "webhook listener on", BOUND_S)
-            port = int(found.strip().rsplit(":", 1)[1])
-            paths = resolve(state)
-            holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(paths.store_lock),
-                                       str(paths.store)], stdin=subprocess.PIPE,
-                                      stdout=subprocess.PIPE, text=True, env=env)
-            assert holder.stdout is not None
-            if "holding" not in holder.stdout.readline():
-                sys.exit("the lock holder did not take the store's write lock")
-            posted: list[int] = []
-            post = threading.Thread(target=lambda: posted.append(
-                _post(port, _ping(f"held-{label}"))), daemon=True)
-            post.start()
-            deadline = time.monotonic() + BOUND_S
-            while not _waiting_on_the_lock(paths.store_lock):
-                if time.monotonic() > deadline:
-                    sys.exit("the daemon's commit never waited on the store lock")
-                time.sleep(0.001)  # polling the kernel's lock table, bounded
-            release = threading.Event()
-            releaser = threading.Thread(target=_release, args=(holder, release), daemon=True)
-            releaser.start()
-            times = Schedule(rate_hz=rate_hz, n=n).times_ns()
-            answers = asyncio.run(_statuses(str(paths.socket), times, release, hold_s))
-            for intended, answered in zip(times, answers, strict=True):
-                samples.add(intended, answered)
-            post.join(BOUND_S)
-            if posted != [200]:
-                sys.exit(f"the held delivery was answered {posted}, not 200")
+            yield state, int(found.strip().rsplit(":", 1)[1])
         finally:
-            if holder is not None and holder.poll() is None:
-                holder.kill()
-                holder.wait()
             daemon.terminate()
             daemon.wait(BOUND_S)
             if daemon.stdout is not None:
                 daemon.stdout.close()
-    return samples
+
+
+def _stalled(state: Path, port: int, label: str, schedule: Schedule, hold_s: float,
+             samples: Samples) -> None:
+    """Status requests while a webhook commit waits on a lock another process holds."""
+    paths = resolve(state)
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(paths.store_lock),
+                               str(paths.store)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None
+        if "holding" not in holder.stdout.readline():
+            sys.exit("the lock holder did not take the store's write lock")
+        posted: list[int] = []
+        post = threading.Thread(target=lambda: posted.append(
+            _post(port, _ping(f"held-{label}"))), daemon=True)
+        post.start()
+        deadline = time.monotonic() + BOUND_S
+        while not _waiting_on_the_lock(paths.store_lock):
+            if time.monotonic() > deadline:
+                sys.exit("the daemon's commit never waited on the store lock")
+            time.sleep(0.001)  # polling the kernel's lock table, bounded
+        release = threading.Event()
+        threading.Thread(target=_release, args=(holder, release), daemon=True).start()
+        times = schedule.times_ns()
+        answers = asyncio.run(_statuses(str(paths.socket), times, release, hold_s))
+        for intended, answered in zip(times, answers, strict=True):
+            samples.add(intended, answered)
+        post.join(BOUND_S)
+        if posted != [200]:
+            sys.exit(f"the held delivery was answered {posted}, not 200")
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+            holder.wait()
+
+
+def _round(label: str, pythonpath: str, n: int, rate_hz: float, hold_s: float,
+           merged: dict[str, dict[str, Samples]]) -> None:
+    with _serving(pythonpath) as (state, port):
+        stalled = Samples(label, expected=n)
+        _stalled(state, port, label, Schedule(rate_hz=rate_hz, n=n), hold_s, stalled)
+        merged["stalled"][label].extend(stalled)
+        free = Samples(label, expected=n)
+        times = Schedule(rate_hz=rate_hz, n=n).times_ns()
+        for intended, answered in zip(times, asyncio.run(_deliveries(port, label, times)),
+                                      strict=True):
+            free.add(intended, answered)
+        merged["free"][label].extend(free)
 
 
 def _release(holder: subprocess.Popen[str], release: threading.Event) -> None:
@@ -183,16 +233,18 @@ def run(before: str | None, rounds: int, n: int, rate_hz: float,
         targets = [("this checkout", str(REPO))]
         if before is not None:
             targets.append((f"before {before}", str(_export(before, Path(tmp)))))
-        merged = {label: Samples(label, expected=0) for label, _path in targets}
+        merged = {scenario: {label: Samples(label, expected=0) for label, _path in targets}
+                  for scenario in SCENARIOS}
         for _ in range(rounds):
             for label, path in targets:  # interleaved: each round runs every target once
-                merged[label].extend(_round(label, path, n, rate_hz, hold_s))
-        shutil.rmtree(tmp, ignore_errors=True)
-    rows = [summarize(s) for s in merged.values()]
-    print_table(f"status latency, store lock held {hold_s:g} s, a webhook commit waiting",
-                rows, subject="this checkout")
-    return {"host": host_info(), "rounds": rounds, "n_per_round": n, "rate_hz": rate_hz,
-            "hold_s": hold_s, "status": rows, "ratios": ratios(rows, "this checkout")}
+                _round(label, path, n, rate_hz, hold_s, merged)
+    doc: dict[str, Any] = {"host": host_info(), "rounds": rounds, "n_per_round": n,
+                           "rate_hz": rate_hz, "hold_s": hold_s, "scenarios": {}}
+    for scenario, title in SCENARIOS.items():
+        rows = [summarize(s) for s in merged[scenario].values()]
+        print_table(title.format(hold_s=hold_s), rows, subject="this checkout")
+        doc["scenarios"][scenario] = {"rows": rows, "ratios": ratios(rows, "this checkout")}
+    return doc
 
 
 def main() -> None:
