@@ -1,19 +1,19 @@
 """`waitbus status` latency while another process holds the store's write lock.
 
-    uv run python -m benchmarks.bench_stalled_writer --before dd9d50c --rounds 2 --n 20
+    uv run python -m benchmarks.bench_stalled_writer --before dd9d50c
 
 Each round starts a real `waitbus serve` with its webhook listener, has another process take
 the store's write lock (its `flock` and an open write transaction, as an emitter stuck in its
 commit), posts one signed GitHub delivery so that the daemon's commit waits on that lock (seen
 in /proc/locks), then sends `--n` status requests on an open-loop schedule at `--rate` per
-second, each on its own connection. The lock is released `--hold-s` after the first status is
-due, or once every status has been answered, whichever comes first. A status's latency is its
-answer time minus its intended send time, so a status stuck behind the lock is charged the whole
-wait. Then, with the lock free, `--n` signed deliveries on the same schedule, each on a fresh
-connection, measured to their 200 answer (sent once the event is stored and fanned out): what
-handing commits to a thread costs when nothing stalls. With `--before REV`, that commit
-(exported with `git archive`) is measured too, its rounds interleaved with this checkout's; the
-tables give the ratio this/that.
+second, each on its own connection, all due while the lock is held. The lock is released
+`--hold-s` after the first status is due, or once every status has been answered, whichever
+comes first. A status's latency is its answer time minus its intended send time, so a status
+stuck behind the lock is charged the whole wait. Then, with the lock free, `--deliveries`
+signed deliveries at `--delivery-rate`, each on a fresh connection, are measured to their 200
+answer (sent once the event is stored and fanned out): what handing commits to a thread costs
+when nothing stalls. With `--before REV`, that commit (exported with `git archive`) is measured
+too, its rounds interleaved with this checkout's; the tables give the ratio this/that.
 """
 
 from __future__ import annotations
@@ -206,14 +206,15 @@ def _stalled(state: Path, port: int, label: str, schedule: Schedule, hold_s: flo
             holder.wait()
 
 
-def _round(label: str, pythonpath: str, n: int, rate_hz: float, hold_s: float,
+def _round(label: str, pythonpath: str, args: argparse.Namespace,
            merged: dict[str, dict[str, Samples]]) -> None:
     with _serving(pythonpath) as (state, port):
-        stalled = Samples(label, expected=n)
-        _stalled(state, port, label, Schedule(rate_hz=rate_hz, n=n), hold_s, stalled)
+        stalled = Samples(label, expected=args.n)
+        _stalled(state, port, label, Schedule(rate_hz=args.rate, n=args.n), args.hold_s,
+                 stalled)
         merged["stalled"][label].extend(stalled)
-        free = Samples(label, expected=n)
-        times = Schedule(rate_hz=rate_hz, n=n).times_ns()
+        free = Samples(label, expected=args.deliveries)
+        times = Schedule(rate_hz=args.delivery_rate, n=args.deliveries).times_ns()
         for intended, answered in zip(times, asyncio.run(_deliveries(port, label, times)),
                                       strict=True):
             free.add(intended, answered)
@@ -227,22 +228,23 @@ def _release(holder: subprocess.Popen[str], release: threading.Event) -> None:
     holder.wait(BOUND_S)
 
 
-def run(before: str | None, rounds: int, n: int, rate_hz: float,
-        hold_s: float) -> dict[str, Any]:
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    if args.n / args.rate >= args.hold_s:
+        sys.exit("--n status requests at --rate must all be due within --hold-s")
     with tempfile.TemporaryDirectory(prefix="wbsw-src-") as tmp:
         targets = [("this checkout", str(REPO))]
-        if before is not None:
-            targets.append((f"before {before}", str(_export(before, Path(tmp)))))
+        if args.before is not None:
+            targets.append((f"before {args.before}", str(_export(args.before, Path(tmp)))))
         merged = {scenario: {label: Samples(label, expected=0) for label, _path in targets}
                   for scenario in SCENARIOS}
-        for _ in range(rounds):
+        for _ in range(args.rounds):
             for label, path in targets:  # interleaved: each round runs every target once
-                _round(label, path, n, rate_hz, hold_s, merged)
-    doc: dict[str, Any] = {"host": host_info(), "rounds": rounds, "n_per_round": n,
-                           "rate_hz": rate_hz, "hold_s": hold_s, "scenarios": {}}
+                _round(label, path, args, merged)
+    doc: dict[str, Any] = {"host": host_info(), "args": {k: v for k, v in vars(args).items()
+                                                          if k != "out"}, "scenarios": {}}
     for scenario, title in SCENARIOS.items():
         rows = [summarize(s) for s in merged[scenario].values()]
-        print_table(title.format(hold_s=hold_s), rows, subject="this checkout")
+        print_table(title.format(hold_s=args.hold_s), rows, subject="this checkout")
         doc["scenarios"][scenario] = {"rows": rows, "ratios": ratios(rows, "this checkout")}
     return doc
 
@@ -250,14 +252,19 @@ def run(before: str | None, rounds: int, n: int, rate_hz: float,
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--before", help="a commit to measure too (e.g. dd9d50c)")
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--n", type=int, default=20, help="status requests per round")
     parser.add_argument("--rate", type=float, default=10.0, help="status requests per second")
     parser.add_argument("--hold-s", type=float, default=3.0,
-                        help="the longest the lock is held after the first status is due")
+                        help="the longest the lock is held after the first status is due "
+                        "(every status is due before then)")
+    parser.add_argument("--deliveries", type=int, default=200,
+                        help="deliveries per round with the lock free")
+    parser.add_argument("--delivery-rate", type=float, default=50.0,
+                        help="deliveries per second with the lock free")
     parser.add_argument("--out", type=Path, help="write the JSON here")
     args = parser.parse_args()
-    doc = run(args.before, args.rounds, args.n, args.rate, args.hold_s)
+    doc = run(args)
     if args.out is not None:
         print(f"wrote {write_json(args.out, doc)}")
 
