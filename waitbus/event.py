@@ -133,11 +133,20 @@ class Event:
     def from_json(cls, obj: Mapping[str, JSON]) -> Event:
         """Build an event from its JSON object, checking every field's type."""
         try:
-            fields = obj["fields"]
-            payload = obj.get("payload")
-            conclusion = obj["conclusion"]
-            subject = obj["subject"]
-            origin = obj.get("origin", LOCAL)
+            cursor, received_at = obj["cursor"], obj["received_at"]
+            delivery_id, source, type_ = obj["delivery_id"], obj["source"], obj["type"]
+            fields, subject, conclusion = obj["fields"], obj["subject"], obj["conclusion"]
+            payload, origin = obj.get("payload"), obj.get("origin", LOCAL)
+            # One test per field, inline: a subscriber builds an event per frame it reads.
+            if type(cursor) is not int:
+                raise TypeError(repr(cursor))
+            if type(received_at) is not int:
+                raise TypeError(repr(received_at))
+            if not (isinstance(delivery_id, str) and isinstance(source, str)
+                    and isinstance(type_, str) and isinstance(origin, str)):
+                bad = next(v for v in (delivery_id, source, type_, origin)
+                           if not isinstance(v, str))
+                raise TypeError(repr(bad))
             if not isinstance(fields, dict):
                 msg = "fields"
                 raise TypeError(msg)
@@ -147,13 +156,15 @@ class Event:
             if subject is not None and not isinstance(subject, str):
                 msg = "subject"
                 raise TypeError(msg)
-            return cls(_as_int(obj["cursor"]), _as_str(obj["delivery_id"]),
-                       _as_str(obj["source"]), _as_str(obj["type"]), subject,
-                       None if conclusion is None else _CONCLUSIONS[_as_str(conclusion)],
-                       _as_int(obj["received_at"]), fields, payload, _as_str(origin))
+            if conclusion is not None:
+                if not isinstance(conclusion, str):
+                    raise TypeError(repr(conclusion))
+                conclusion = _CONCLUSIONS[conclusion]
         except (KeyError, TypeError, ValueError) as exc:
             msg = f"malformed event object: bad or missing {exc}"
             raise UsageError(msg) from exc
+        return make_event(cursor, delivery_id, source, type_, subject, conclusion, received_at,
+                          fields, payload, origin)
 
     def __str__(self) -> str:
         """One line for people: outside text has its control characters escaped."""
@@ -253,6 +264,35 @@ def _refuse_constant(name: str) -> float:
 
 # Looked up, not called: calling an enum costs as much as the rest of decoding an event.
 _CONCLUSIONS = {c.value: c for c in Conclusion}
+
+def make_event(cursor: int, delivery_id: str, source: str, type: str, subject: str | None,
+               conclusion: Conclusion | None, received_at: int, fields: JSONObject,
+               payload: str | None, origin: str) -> Event:
+    """`Event(...)` for values already checked, at a quarter less of its cost.
+
+    A frozen dataclass sets each field through object.__setattr__; its slots' own setters are
+    cheaper. Readers of the store and of the wire build one event per row or frame.
+    """
+    event = _new(Event)
+    _set_cursor(event, cursor)
+    _set_delivery_id(event, delivery_id)
+    _set_source(event, source)
+    _set_type(event, type)
+    _set_subject(event, subject)
+    _set_conclusion(event, conclusion)
+    _set_received_at(event, received_at)
+    _set_fields(event, fields)
+    _set_payload(event, payload)
+    _set_origin(event, origin)
+    return event
+
+
+_new = object.__new__
+(_set_cursor, _set_delivery_id, _set_source, _set_type, _set_subject, _set_conclusion,
+ _set_received_at, _set_fields, _set_payload, _set_origin) = (
+    Event.__dict__[name].__set__ for name in (
+        "cursor", "delivery_id", "source", "type", "subject", "conclusion", "received_at",
+        "fields", "payload", "origin"))
 # Built once: json.dumps and json.loads build a new coder on every call given any option.
 _ENCODER = json.JSONEncoder(separators=(",", ":"), sort_keys=True, allow_nan=False)
 _DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
@@ -286,18 +326,6 @@ def _check_text(name: str, value: object, *, allow_empty: bool = False) -> None:
         msg = f"{name} is {len(value)} characters, over the {MAX_TEXT_CHARS} limit"
         raise UsageError(msg)
     _check_utf8(name, value)
-
-
-def _as_int(value: JSON) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(repr(value))
-    return value
-
-
-def _as_str(value: JSON) -> str:
-    if not isinstance(value, str):
-        raise TypeError(repr(value))
-    return value
 
 
 def is_number(value: JSON) -> bool:

@@ -35,6 +35,59 @@ def test_event_fast_path_matches_generic_encoding() -> None:
     assert wire.encode_event(EVENT) == wire.encode(wire.EventFrame(EVENT))
 
 
+_TEXT = st.text(max_size=12)  # any code point, control characters and lone surrogates too
+_EVENTS = st.builds(
+    Event, cursor=st.integers(1, 2**63 - 1), delivery_id=_TEXT, source=_TEXT, type=_TEXT,
+    subject=st.none() | _TEXT, conclusion=st.none() | st.sampled_from(Conclusion),
+    received_at=st.integers(0, 2**63 - 1),
+    fields=st.dictionaries(_TEXT, st.none() | st.booleans() | st.integers() | _TEXT
+                           | st.floats(allow_nan=False, allow_infinity=False)
+                           | st.lists(st.integers(), max_size=3), max_size=4),
+    payload=st.none() | _TEXT, origin=st.just("local") | _TEXT)
+
+
+@given(_EVENTS)
+def test_event_fast_path_writes_the_generic_encodings_bytes(event: Event) -> None:
+    assert wire.encode_event(event) == wire.encode(wire.EventFrame(event))
+
+
+@given(_EVENTS)
+def test_an_event_frame_reads_back_as_the_event_it_carries(event: Event) -> None:
+    (obj,) = wire.FrameDecoder(wire.MAX_REPLY_BYTES).feed(wire.encode_event(event))
+    assert wire.parse_event(obj) == event
+    assert wire.parse_reply(obj) == wire.EventFrame(event)
+
+
+@pytest.mark.parametrize("body", [b' {"t":"live","cursor":3} ', b'{"t":"live","cursor":3}\n'])
+def test_a_frame_with_whitespace_around_its_object_still_decodes(body: bytes) -> None:
+    (obj,) = wire.FrameDecoder(1024).feed(struct.pack(">I", len(body)) + body)
+    assert wire.parse_reply(obj) == wire.Live(3)
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [(b'{"t":"live"} x', "not valid UTF-8 JSON"), (b'{"t":', "not valid UTF-8 JSON"),
+     (b'"live"', "must be a JSON object"), (b"[" * 100_000, "not valid UTF-8 JSON")])
+def test_a_reply_that_is_not_one_object_is_refused(body: bytes, says: str) -> None:
+    with pytest.raises(ProtocolError, match=says):
+        wire.FrameDecoder(len(body)).feed(struct.pack(">I", len(body)) + body)
+
+
+@pytest.mark.parametrize(
+    ("event", "says"),
+    [("[1]", "must be a JSON object"), ('{"cursor":"1"}', "malformed event"),
+     ('{"cursor":true,"received_at":1,"delivery_id":"d","source":"s","type":"t",'
+      '"fields":{},"subject":null,"conclusion":null}', "True"),
+     ('{"cursor":1,"received_at":1,"delivery_id":"d","source":"s","type":"t",'
+      '"fields":{},"subject":null,"conclusion":"meh"}', "meh")])
+def test_a_malformed_event_frame_is_a_protocol_error(event: str, says: str) -> None:
+    body = f'{{"t":"event","event":{event}}}'.encode()
+    (obj,) = wire.FrameDecoder(1024).feed(struct.pack(">I", len(body)) + body)
+    for parse in (wire.parse_event, wire.parse_reply):
+        with pytest.raises(ProtocolError, match=says):
+            parse(obj)
+
+
 def test_subscribe_request_round_trips() -> None:
     request = wire.Subscribe(AnyOf((Match.of(["fields.n>0"], source="ci"),)), since=4,
                              payload=True)

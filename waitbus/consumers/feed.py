@@ -165,17 +165,26 @@ class Feed:
         return wire.encode(wire.Subscribe(self.match, self.cursor, self.payload))
 
     def _items(self, decoder: wire.FrameDecoder, data: bytes | memoryview) -> list[Item]:
-        items = (self._item(obj) for obj in decoder.feed(data))
-        return [item for item in items if item is not None]
+        items: list[Item] = []
+        for obj in decoder.feed(data):
+            # Event frames, nearly all of them, straight to their event: no frame object.
+            item = self._event(wire.parse_event(obj)) if obj.get("t") == "event" \
+                else self._item(obj)
+            if item is not None:
+                items.append(item)
+        return items
+
+    def _event(self, event: Event) -> Event:
+        if event.cursor <= self.cursor:
+            msg = f"daemon repeated cursor {event.cursor} (at {self.cursor})"
+            raise ProtocolError(msg)
+        self.cursor = event.cursor
+        return event
 
     def _item(self, obj: JSONObject) -> Item | None:
         match wire.parse_reply(obj):
             case wire.EventFrame(event=event):
-                if event.cursor <= self.cursor:
-                    msg = f"daemon repeated cursor {event.cursor} (at {self.cursor})"
-                    raise ProtocolError(msg)
-                self.cursor = event.cursor
-                return event
+                return self._event(event)
             case Live(cursor=cursor):
                 self.cursor = max(self.cursor, cursor)
                 log.info("live at cursor %d", self.cursor)

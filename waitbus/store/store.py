@@ -20,6 +20,7 @@ from waitbus.event import (
     JSONObject,
     dump_json,
     load_json_object,
+    make_event,
 )
 from waitbus.paths import StatePaths
 from waitbus.record import record
@@ -501,22 +502,18 @@ def _up_to(found: sqlite3.Cursor, max_bytes: int) -> list[Row]:
 
 def _event(row: Row) -> Event:
     try:
-        return Event(
-            cursor=row[0],
-            delivery_id=row[1],
-            source=row[2],
-            type=row[3],
-            subject=row[4],
-            conclusion=None if row[5] is None else Conclusion(row[5]),
-            received_at=row[6],
-            fields=load_json_object(row[7], "stored fields"),
-            origin=row[8] or LOCAL,
-            payload=row[9] if len(row) > 9 else None,
-        )
-    except (UsageError, ValueError, TypeError) as exc:
+        # The fan-out reads every row this way: no enum call, no dataclass __init__.
+        return make_event(row[0], row[1], row[2], row[3], row[4],
+                          None if row[5] is None else _CONCLUSIONS[row[5]], row[6],
+                          load_json_object(row[7], "stored fields"),
+                          row[9] if len(row) > 9 else None, row[8] or LOCAL)
+    except (UsageError, ValueError, TypeError, KeyError) as exc:
         msg = (f"the stored event at cursor {row[0]} is damaged ({exc}); if the store is "
                "damaged, move it aside and run `waitbus init`")
         raise StoreError(msg) from exc
+
+
+_CONCLUSIONS = {c.value: c for c in Conclusion}
 
 
 def rollback(db: sqlite3.Connection) -> None:
