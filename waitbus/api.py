@@ -103,7 +103,8 @@ def wait_for(match: str | Sequence[str] | Match | None = None, *, source: str | 
                          timeout_s=timeout_s)
     paths = of_state_dir(state_dir)
     with logged(paths, wait, "api") as timing:
-        outcome = waiting.run_blocking(wait, paths, reconnect_s=reconnect_s)
+        outcome = waiting.run_blocking(wait, paths, reconnect_s=reconnect_s,
+                                       on_live=timing.prepare)
         timing.woke(outcome)
     timing.save()
     return outcome.events[-1]

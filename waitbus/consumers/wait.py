@@ -162,8 +162,13 @@ async def run(wait: Wait, paths: StatePaths, *, reconnect_s: float = DEFAULT_REC
 
 
 def run_blocking(wait: Wait, paths: StatePaths, *, reconnect_s: float = DEFAULT_RECONNECT_S,
-                 on_event: OnEvent | None = None) -> Outcome:
-    """`run` on a blocking socket, for a caller with no event loop (`waitbus wait`, wait_for)."""
+                 on_event: OnEvent | None = None,
+                 on_live: Callable[[int], None] | None = None) -> Outcome:
+    """`run` on a blocking socket, for a caller with no event loop (`waitbus wait`, wait_for).
+
+    `on_live` is called with the cursor each time the subscription has caught up, once every
+    item read with it has been judged: an event in the same read is never held up by it.
+    """
     running = _Running(wait, paths, reconnect_s, on_event)
     if running.ended:
         return running.ended
@@ -173,9 +178,14 @@ def run_blocking(wait: Wait, paths: StatePaths, *, reconnect_s: float = DEFAULT_
     batches = running.feed.blocking_batches(deadline)
     try:
         for batch in batches:
+            live = None
             for item in batch:
                 if ended := running.take(item):
                     return ended
+                if isinstance(item, Live):
+                    live = item
+            if live is not None and on_live is not None:
+                on_live(live.cursor)
     except TimeoutError:
         raise running.timed_out() from None
     finally:

@@ -11,7 +11,8 @@ from waitbus.consumers.wait import Outcome, Wait
 from waitbus.errors import Pruned, WaitTimeout
 from waitbus.match import AllOf, AnyOf
 from waitbus.paths import StatePaths
-from waitbus.store.waits import Ending, WaitRecord, save
+from waitbus.store.store import Store
+from waitbus.store.waits import Ending, WaitRecord, open_for_record, save
 
 
 class WaitLog:
@@ -23,6 +24,7 @@ class WaitLog:
         self.sources = _sources(wait)
         self.started_at = time.time_ns()
         self.record: WaitRecord | None = None
+        self._store: Store | None = None
 
     def __repr__(self) -> str:
         return f"<WaitLog {self.client} sources={self.sources} record={self.record}>"
@@ -38,10 +40,24 @@ class WaitLog:
         self.record = WaitRecord(self.started_at, time.time_ns(), self.client, self.sources,
                                  ending)
 
+    def prepare(self, _cursor: int = 0) -> None:
+        """Open the store for the record now, while waiting (`on_live`): `save` after the
+        verdict is then only the insert, and a woken `waitbus wait` exits sooner."""
+        if self._store is None:
+            self._store = open_for_record(self.paths)
+
     def save(self) -> None:
         if self.record is not None:
-            save(self.paths, self.record)
+            save(self.paths, self.record, self._store)
             self.record = None
+            self._store = None
+        self.close()
+
+    def close(self) -> None:
+        """Let go of a store opened ahead that no record went through."""
+        if self._store is not None:
+            self._store.close()
+            self._store = None
 
 
 @contextmanager
@@ -66,6 +82,7 @@ def logged(paths: StatePaths, wait: Wait, client: str) -> Iterator[WaitLog]:
         # Ctrl-C, a cancelled task or an exit (not an error) interrupts the wait. Told apart
         # by kind, not by naming asyncio's CancelledError: `waitbus wait` runs without asyncio.
         if isinstance(exc, Exception):
+            entry.close()
             raise
         entry.ended(Ending.INTERRUPTED)
         entry.save()

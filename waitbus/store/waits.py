@@ -51,12 +51,30 @@ class WaitRecord:
         return max(0, self.woke_at - self.event_at)
 
 
-def save(paths: StatePaths, record: WaitRecord) -> None:
-    """Add `record`; a store that cannot take it loses the record, never the wait's result."""
+def open_for_record(paths: StatePaths) -> Store | None:
+    """A writer to `save` a record through later, or None when there is no store to take it.
+
+    Opening the store costs more than the insert: a waiter opens it while it waits, so that
+    saving its record after the verdict is only the insert.
+    """
     if not paths.store.exists():
-        return  # no store to record in: none is created for a record
+        return None  # no store to record in: none is created for a record
     try:
-        with Store(paths) as store, store.maintenance() as db:
+        return Store(paths)
+    except WaitbusError as exc:
+        log.debug("wait will not be recorded: %s", exc)
+        return None
+
+
+def save(paths: StatePaths, record: WaitRecord, store: Store | None = None) -> None:
+    """Add `record` (through `store`, which it closes, when the caller opened one ahead); a
+    store that cannot take it loses the record, never the wait's result."""
+    if store is None:
+        store = open_for_record(paths)
+        if store is None:
+            return
+    try:
+        with store, store.maintenance() as db:
             db.execute(
                 "INSERT INTO waits (started_at, ended_at, client, sources, outcome, event_at,"
                 " woke_at) VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -67,7 +67,8 @@ def run(args: argparse.Namespace) -> int:
     _say_unseen(paths, wait)
     with logged(paths, wait, "cli") as timing:
         # Blocking: a process that only waits starts faster without an event loop.
-        outcome = waiting.run_blocking(wait, paths, reconnect_s=reconnect_s())
+        outcome = waiting.run_blocking(wait, paths, reconnect_s=reconnect_s(),
+                                       on_live=timing.prepare)
         timing.woke(outcome)
     for event in outcome.events:
         print(render(event), flush=True)
