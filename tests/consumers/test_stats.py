@@ -5,7 +5,10 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from tests.conftest import DaemonProcess
+from waitbus.consumers import wait as waiting
 from waitbus.consumers.stats import gather, poll_interval_s, polling
+from waitbus.consumers.waitlog import logged
 from waitbus.paths import StatePaths
 from waitbus.sources import emitter
 from waitbus.store.store import Store
@@ -70,3 +73,26 @@ def test_polling_is_computed_from_each_waits_duration_and_its_sources_interval()
 def test_a_wait_on_several_sources_polls_at_the_fastest_interval() -> None:
     assert poll_interval_s(("pytest", "docker")) == 1.0
     assert poll_interval_s(()) == 10.0
+
+
+def test_a_woken_wait_is_recorded_through_the_store_it_opened_when_live(
+        daemon: DaemonProcess) -> None:
+    paths = StatePaths(daemon.state_dir)
+    emitter.append(paths, emitter.draft("ci", "before"))
+    wait = waiting.build([], source="ci")
+    live: list[int] = []
+    with logged(paths, wait, "cli") as timing:
+
+        def on_live(cursor: int) -> None:
+            timing.prepare(cursor)
+            live.append(cursor)
+            emitter.append(paths, emitter.draft("ci", "build"))  # the event that wakes it
+
+        outcome = waiting.run_blocking(wait, paths, reconnect_s=5.0, on_live=on_live)
+        timing.woke(outcome)
+    timing.save()
+    assert live == [1]
+    assert [e.type for e in outcome.events] == ["build"]
+    with Store(paths, read_only=True) as store:
+        stats = gather(store, 0)
+    assert (stats.waits, stats.woken, stats.by_ending) == (1, 1, {"matched": 1})
