@@ -116,6 +116,9 @@ class _NullTransport:
     def get_write_buffer_size(self) -> int:
         return 0
 
+    def write(self, data: bytes) -> None:
+        del data
+
 
 class _NullWriter:
     """Stands in for asyncio.StreamWriter (a real socket would make the count noisy)."""

@@ -96,7 +96,8 @@ class Subscriber:
                 break
         if direct:
             # Before anything queued above reaches the socket: the delivery task runs later.
-            self._writer.write(direct[0] if len(direct) == 1 else b"".join(direct))
+            # The transport itself: StreamWriter.write only forwards to it.
+            self._transport.write(direct[0] if len(direct) == 1 else b"".join(direct))
 
     def _buffered(self) -> int:
         """Bytes the transport still holds; a closing one has no room at all."""
