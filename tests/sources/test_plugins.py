@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import os
 import shutil
 import stat
@@ -14,9 +16,22 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import DaemonProcess
+from waitbus.bus.daemon import Daemon
+from waitbus.config import Settings
 from waitbus.demo import processes
-from waitbus.event import JSON, JSONObject
-from waitbus.sources.plugins import GROUP, PROVENANCE_FILE, publisher_of
+from waitbus.event import JSON, Event, JSONObject
+from waitbus.paths import resolve
+from waitbus.sources import emitter
+from waitbus.sources.base import Sink
+from waitbus.sources.plugins import (
+    GROUP,
+    PROVENANCE_FILE,
+    Plugin,
+    PluginSource,
+    Trust,
+    publisher_of,
+)
+from waitbus.store.store import Store
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "waitbus-example-source"
 PUBLISHER_A: dict[str, JSON] = {
@@ -176,3 +191,43 @@ def test_publisher_of_names_every_bundle_publisher_once() -> None:
     assert publisher_of(provenance) == (
         "GitHub example/hello release.yml + GitHub someone-else/hello release.yml")
     assert publisher_of({"version": 1}) is None
+
+
+class AppendsOnTheLoop:
+    """A version 1 plugin that calls the blocking `sink.append` from its coroutine, twice."""
+
+    name = "v1"
+
+    def __init__(self) -> None:
+        self.stored: list[tuple[Event, bool]] = []
+        self.done = asyncio.Event()
+
+    async def run(self, sink: Sink) -> None:
+        for n in range(2):
+            self.stored.append(sink.append(emitter.draft("v1", "tick", fields={"n": n})))
+        self.done.set()
+        await asyncio.Event().wait()
+
+
+def test_a_version_1_plugin_appending_on_the_loop_is_stored_and_told_to_commit(
+        state_dir: Path, caplog: pytest.LogCaptureFixture) -> None:
+    inner = AppendsOnTheLoop()
+    plugin = Plugin("v1", "v1:load", "v1-dist", "1.0", None, None, Trust.UNPINNED)
+    daemon = Daemon(Settings(paths=resolve(state_dir), listen_port=None),
+                    [PluginSource(inner, plugin)])
+
+    async def main() -> None:
+        task = asyncio.create_task(daemon.serve())
+        try:
+            async with asyncio.timeout(30):
+                await inner.done.wait()
+        finally:
+            daemon.stop()
+            await task
+
+    with caplog.at_level(logging.WARNING, "waitbus.sources.plugins"):
+        asyncio.run(main())
+    assert [(event.cursor, new) for event, new in inner.stored] == [(1, True), (2, True)]
+    assert caplog.text.count("calls sink.append on the event loop") == 1
+    with Store(resolve(state_dir), read_only=True) as store:
+        assert [e.fields["n"] for e in store.read_after(0)] == [0, 1]

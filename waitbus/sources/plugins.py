@@ -14,6 +14,7 @@ logged and left out; the daemon keeps serving.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import enum
 import json
@@ -187,6 +188,7 @@ class PluginSource:
 class _NamedSink:
     def __init__(self, sink: Sink, name: str) -> None:
         self.sink, self.name = sink, name
+        self.warned = False
 
     def report(self, source: str, problem: str | None) -> None:
         self.sink.report(self.name, problem)
@@ -195,6 +197,11 @@ class _NamedSink:
         return await self.sink.commit(self._own(draft))
 
     def append(self, draft: Draft) -> tuple[Event, bool]:
+        if not self.warned and _on_a_loop():
+            self.warned = True
+            log.warning("plugin source %s calls sink.append on the event loop, which holds up "
+                        "the daemon while the store is locked; it should `await sink.commit` "
+                        "instead (docs/PLUGINS.md)", self.name)
         return self.sink.append(self._own(draft))
 
     def _own(self, draft: Draft) -> Draft:
@@ -202,6 +209,15 @@ class _NamedSink:
             msg = f"plugin source {self.name!r} may only emit its own events, not {draft.source!r}"
             raise UsageError(msg)
         return draft
+
+
+def _on_a_loop() -> bool:
+    """Whether this thread is running an event loop (a plugin's coroutine, not a thread)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 def _declared_anywhere() -> bool:
