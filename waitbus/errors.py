@@ -44,6 +44,10 @@ class WaitTimeout(WaitbusError):
         super().__init__(msg)
         self.timeout_s = timeout_s
         self.cursor = cursor
+        # The generation of the store the cursor belongs to, and whether the store was replaced
+        # during the wait (set by the wait that raises this).
+        self.generation: str | None = None
+        self.replaced = False
 
 
 class Pruned(WaitbusError):

@@ -19,7 +19,10 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import TypeAlias
 
-PROTOCOL_VERSION = 1
+# 2: a subscribe may carry the store's `generation`, and the client understands `reset`.
+PROTOCOL_VERSION = 2
+# The longest generation a subscribe may carry (a store's is 16 hex digits).
+MAX_GENERATION_CHARS = 64
 HEADER = struct.Struct(">I")
 # Requests are small (a match); a daemon refuses a larger one and closes that client.
 MAX_REQUEST_BYTES = 64 * 1024
@@ -29,11 +32,17 @@ MAX_REPLY_BYTES = 32 * 1024 * 1024
 
 @record
 class Subscribe:
-    """Client to daemon: send me events `match` meets after cursor `since`."""
+    """Client to daemon: send me events `match` meets after cursor `since`.
+
+    `generation` is the store's generation `since` was read from (None: not known); `version`
+    is the client's protocol version (2 and above understand `reset`).
+    """
 
     match: AnyOf
     since: int | None = None
     payload: bool = False
+    generation: str | None = None
+    version: int = PROTOCOL_VERSION
 
 
 @record
@@ -58,9 +67,11 @@ class EventFrame:
 
 @record
 class Live:
-    """Daemon to client: the backlog is delivered; `cursor` is the daemon's head."""
+    """Daemon to client: the backlog is delivered; `cursor` is the daemon's head, in the store
+    of `generation` (None from a daemon older than generations)."""
 
     cursor: int
+    generation: str | None = None
 
 
 @record
@@ -68,6 +79,16 @@ class Lagged:
     """Daemon to client: you fell behind; delivery resumes from the store after `cursor`."""
 
     cursor: int
+
+
+@record
+class Reset:
+    """Daemon to client: the store was replaced by the one of `generation`, whose cursors mean
+    other events; it holds events up to `head`. The connection closes after this: subscribe
+    again from the new store's start (since 0) with its generation."""
+
+    generation: str
+    head: int
 
 
 @record
@@ -154,6 +175,8 @@ class StatusInfo:
     # has waited (on the store's write lock, or the disk).
     pending_commits: int = 0
     oldest_pending_s: float = 0.0
+    # The generation of the store the daemon serves (None: a daemon older than generations).
+    generation: str | None = None
 
     @property
     def max_lag(self) -> int:
@@ -171,7 +194,7 @@ class StatusInfo:
                 "subscribers": [s.to_json() for s in self.subscribers],
                 "sources": {name: info.to_json() for name, info in self.sources.items()},
                 "retention": self.retention, "pending_commits": self.pending_commits,
-                "oldest_pending_s": self.oldest_pending_s}
+                "oldest_pending_s": self.oldest_pending_s, "generation": self.generation}
 
     @classmethod
     def from_json(cls, obj: JSON) -> StatusInfo:
@@ -189,7 +212,8 @@ class StatusInfo:
                    {name: SourceInfo.from_json(v) for name, v in sources.items()},
                    None if retention is None else _object(retention, "retention"),
                    _int(found.get("pending_commits", 0)),
-                   _seconds(found.get("oldest_pending_s", 0.0)))
+                   _seconds(found.get("oldest_pending_s", 0.0)),
+                   None if found.get("generation") is None else _str(found.get("generation")))
 
 
 @record
@@ -209,7 +233,8 @@ class ErrorFrame:
 
 
 Request: TypeAlias = Subscribe | StatusRequest | PruneRequest
-Reply: TypeAlias = EventFrame | Live | Lagged | Pruned | Status | PruneReport | ErrorFrame
+Reply: TypeAlias = (EventFrame | Live | Lagged | Reset | Pruned | Status | PruneReport
+                    | ErrorFrame)
 
 
 def encode(frame: Request | Reply) -> bytes:
@@ -290,7 +315,8 @@ def parse_request(obj: JSONObject) -> Request:
                 msg = f"since must be an integer cursor from 0 to {MAX_CURSOR}, or null"
                 raise ProtocolError(msg)
             # The key is "filter" in protocol v1; the typed frame calls it a match.
-            return Subscribe(AnyOf.from_json(obj.get("filter")), since, obj.get("payload") is True)
+            return Subscribe(AnyOf.from_json(obj.get("filter")), since, obj.get("payload") is True,
+                             _generation(obj.get("generation")), _version(obj.get("v")))
         if kind == "status":
             return StatusRequest()
         if kind == "prune":
@@ -324,7 +350,10 @@ def parse_reply(obj: JSONObject) -> Reply:
         return EventFrame(parse_event(obj))
     try:
         if kind == "live":
-            return Live(_int(obj["cursor"]))
+            generation = obj.get("generation")
+            return Live(_int(obj["cursor"]), None if generation is None else _str(generation))
+        if kind == "reset":
+            return Reset(_str(obj["generation"]), _int(obj["head"]))
         if kind == "lagged":
             return Lagged(_int(obj["cursor"]))
         if kind == "pruned":
@@ -344,9 +373,10 @@ def parse_reply(obj: JSONObject) -> Reply:
 
 def _to_json(frame: Request | Reply) -> JSONObject:
     match frame:
-        case Subscribe(match=match, since=since, payload=payload):
-            return {"t": "subscribe", "v": PROTOCOL_VERSION, "filter": match.to_json(),
-                    "since": since, "payload": payload}
+        case Subscribe(match=match, since=since, payload=payload, generation=generation,
+                       version=version):
+            return {"t": "subscribe", "v": version, "filter": match.to_json(), "since": since,
+                    "payload": payload, **_optional("generation", generation)}
         case StatusRequest():
             return {"t": "status", "v": PROTOCOL_VERSION}
         case PruneRequest(retention=retention, dry_run=dry_run):
@@ -354,8 +384,10 @@ def _to_json(frame: Request | Reply) -> JSONObject:
                     "dry_run": dry_run}
         case EventFrame(event=event):
             return {"t": "event", "event": event.to_json()}
-        case Live(cursor=cursor):
-            return {"t": "live", "cursor": cursor}
+        case Live(cursor=cursor, generation=generation):
+            return {"t": "live", "cursor": cursor, **_optional("generation", generation)}
+        case Reset(generation=generation, head=head):
+            return {"t": "reset", "generation": generation, "head": head}
         case Lagged(cursor=cursor):
             return {"t": "lagged", "cursor": cursor}
         case Pruned(cursor=cursor):
@@ -394,6 +426,26 @@ def _decode_body(body: bytearray) -> JSONObject:
 
 # The C scanner a JSONDecoder builds (typeshed does not list the attribute).
 _scan: Callable[[str, int], tuple[JSON, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+
+
+def _optional(key: str, value: str | None) -> JSONObject:
+    """`{key: value}`, or nothing for None: a key an older peer does not know is left out."""
+    return {} if value is None else {key: value}
+
+
+def _generation(value: JSON) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not 0 < len(value) <= MAX_GENERATION_CHARS:
+        msg = (f"generation must be a string of 1 to {MAX_GENERATION_CHARS} characters, or "
+               "absent")
+        raise ProtocolError(msg)
+    return value
+
+
+def _version(value: JSON) -> int:
+    """A request's protocol version; 1 when absent or not a number (as v1 daemons read it)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else 1
 
 
 def _retention(value: JSON) -> Retention:

@@ -95,6 +95,32 @@ def test_subscribe_request_round_trips() -> None:
     assert wire.parse_request(obj) == request
 
 
+def test_a_subscribe_carries_its_generation_and_stays_readable_by_a_v1_daemon() -> None:
+    request = wire.Subscribe(AnyOf((Match.of([], source="ci"),)), since=9, generation="ab" * 8)
+    (obj,) = wire.FrameDecoder(wire.MAX_REQUEST_BYTES).feed(wire.encode(request))
+    assert wire.parse_request(obj) == request
+    # The keys a v1 daemon reads keep their names and meaning; it ignores the rest.
+    assert (obj["filter"], obj["since"], obj["payload"]) == (
+        [{"source": "ci", "clauses": []}], 9, False)
+    assert (obj["v"], obj["generation"]) == (2, "abababababababab")
+
+
+def test_a_v1_subscribe_reads_as_version_1_without_a_generation() -> None:
+    old = {"t": "subscribe", "v": 1, "filter": [{"source": "ci", "clauses": []}], "since": 3,
+           "payload": False}
+    parsed = wire.parse_request(json.loads(json.dumps(old)))
+    assert isinstance(parsed, wire.Subscribe)
+    assert (parsed.version, parsed.generation, parsed.since) == (1, None, 3)
+
+
+def test_reset_and_live_with_a_generation_round_trip() -> None:
+    for frame in (wire.Reset("0123456789abcdef", 7), wire.Live(5, "0123456789abcdef"),
+                  wire.Live(5)):
+        (obj,) = wire.FrameDecoder(wire.MAX_REPLY_BYTES).feed(wire.encode(frame))
+        assert wire.parse_reply(obj) == frame
+    assert "generation" not in json.loads(wire.encode(wire.Live(5))[4:])
+
+
 def test_oversized_frame_is_refused_before_buffering_its_body() -> None:
     decoder = wire.FrameDecoder(1024)
     with pytest.raises(ProtocolError, match="over the 1024-byte limit"):
@@ -110,6 +136,7 @@ def test_oversized_frame_is_refused_before_buffering_its_body() -> None:
         (b'{"t":"subscribe","filter":[{"clauses":["x=1"]}]}', "unknown key"),
         (b'{"t":"subscribe","filter":[{"source":"a"}],"since":"1"}', "integer cursor"),
         (b'{"t":"nope"}', "unknown request type"),
+        (b'{"t":"subscribe","filter":[{"source":"a"}],"generation":7}', "generation must be"),
     ],
 )
 def test_bad_requests_raise_protocol_errors(body: bytes, says: str) -> None:

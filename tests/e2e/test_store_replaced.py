@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import run_cli
+from tests.conftest import DaemonProcess, run_cli
 from waitbus.demo import processes
 from waitbus.demo.processes import read_until
 from waitbus.paths import resolve
@@ -67,3 +68,43 @@ def test_a_long_lived_producer_writes_into_the_new_store_after_a_reset(state_dir
     finally:
         old.close()
 
+
+def test_tail_follow_says_the_store_was_replaced_and_shows_the_new_events(
+        daemon: DaemonProcess) -> None:
+    state_dir = daemon.state_dir
+    before = json.loads(run_cli(state_dir, "status", "--json").stdout)["generation"]
+    for n in range(3):
+        assert run_cli(state_dir, "emit", "--source", "ci", "--type", f"old{n}").returncode == 0
+    follower = processes.start(
+        processes.waitbus_argv(state_dir, "-v", "tail", "-n", "0", "--follow", "--json"),
+        ready="live at cursor 3", stream="stderr")
+    try:
+        assert follower.stdout is not None
+        assert follower.stderr is not None
+        move_store_aside(state_dir)
+        assert run_cli(state_dir, "init").returncode == 0
+        assert run_cli(state_dir, "emit", "--source", "ci", "--type", "new").returncode == 0
+        said = read_until(follower.stderr, "replaced", 30)
+        assert said is not None, "tail -f did not say that the store was replaced"
+        line = read_until(follower.stdout, "", 30)
+        assert line is not None, "tail -f did not show the new store's event"
+        shown = json.loads(line)
+        assert (shown["type"], shown["cursor"]) == ("new", 1)
+        now = json.loads(run_cli(state_dir, "status", "--json").stdout)["generation"]
+        with Store(resolve(state_dir), read_only=True) as store:
+            assert now == store.generation != before
+    finally:
+        processes.stop(follower)
+
+
+def test_wait_from_a_cursor_of_the_replaced_store_says_so_and_counts_the_new_one(
+        state_dir: Path) -> None:
+    for kind in ("old", "old", "old"):
+        assert run_cli(state_dir, "emit", "--source", "ci", "--type", kind).returncode == 0
+    move_store_aside(state_dir)
+    assert run_cli(state_dir, "emit", "--source", "ci", "--type", "new").returncode == 0
+    done = run_cli(state_dir, "wait", "--source", "ci", "--since", "3", "--timeout", "0",
+                   "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["type"] == "new"
+    assert "cursor 3 is beyond the newest cursor of this store, 1" in done.stderr

@@ -14,6 +14,7 @@ from mcp import ClientSession
 from mcp.client._memory import InMemoryTransport
 
 from tests.bus.inprocess import serving
+from tests.store.test_replaced import move_aside
 from waitbus.mcp_server.server import build
 from waitbus.paths import StatePaths, resolve
 from waitbus.sources import emitter
@@ -78,5 +79,26 @@ def test_a_bad_clause_is_a_tool_error_that_says_why(state_dir: Path) -> None:
         (block,) = result.content
         assert isinstance(block, types.TextContent)
         assert "no operator" in block.text
+
+    run(state_dir, body)
+
+
+def test_a_wait_resumed_after_the_store_was_replaced_says_so_and_counts_the_new_store(
+        state_dir: Path) -> None:
+    async def body(session: ClientSession, paths: StatePaths) -> None:
+        emitter.append(paths, emitter.draft("ci", "build"))
+        first = _data(await session.call_tool("wait", {"source": "ci", "timeout_s": 0.2}))
+        assert first["outcome"] == "pending"
+        assert "note" not in first
+        move_aside(paths, state_dir.parent / "aside")
+        emitter.append(paths, emitter.draft("ci", "deploy"))
+        again = _data(await session.call_tool("wait", {
+            "source": "ci", "timeout_s": 20, "since": first["cursor"],
+            "generation": first["generation"]}))
+        assert again["outcome"] == "matched"
+        assert [e["type"] for e in again["events"]] == ["deploy"]
+        assert again["cursor"] == "1"
+        assert again["generation"] != first["generation"]
+        assert "replaced" in again["note"]
 
     run(state_dir, body)

@@ -57,5 +57,6 @@ class Checkpoints:
     def _checkpoint(self) -> None:
         if self._store is None:
             self._store = Store(self.paths)
+        self._store.reopen_if_replaced()  # copy the WAL of the store now at the path
         self._store.checkpoint()
         self.done += 1

@@ -11,11 +11,13 @@ import socket
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from waitbus import lockfile, wire
 from waitbus.bus import metrics
 from waitbus.bus.broadcast import Broadcast
 from waitbus.bus.checkpoints import Checkpoints
+from waitbus.bus.generations import Generations
 from waitbus.bus.metrics import Metrics
 from waitbus.bus.peercred import peer_uid
 from waitbus.bus.pruning import Pruning
@@ -52,6 +54,7 @@ class Daemon:
         self.metrics = Metrics()
         self._lagged_gone = 0  # lagged counts of subscribers that have disconnected
         self._clients: set[asyncio.Task[None]] = set()
+        self._generations: Generations | None = None
 
     def __repr__(self) -> str:
         return f"<Daemon {self.settings.paths.root} {self._broadcast!r}>"
@@ -77,6 +80,7 @@ class Daemon:
         self._writer = Writer(paths, on_commit=self._committed)
         await self._writer.start()
         self._store = Store(paths, read_only=True)
+        self._generations = Generations(self._store)
         self._broadcast = Broadcast(self._store, batch_rows=self.settings.batch_rows)
         self._pruning = Pruning(Store(paths), self.settings.retention, self._broadcast)
         self._checkpoints = Checkpoints(paths)
@@ -158,7 +162,8 @@ class Daemon:
             sources=dict(self.source_state),
             retention=None if self._pruning is None else self._pruning.status(),
             pending_commits=0 if self._writer is None else self._writer.pending,
-            oldest_pending_s=0.0 if self._writer is None else self._writer.oldest_pending_s())
+            oldest_pending_s=0.0 if self._writer is None else self._writer.oldest_pending_s(),
+            generation=None if self._generations is None else self._generations.current)
 
     def _serve_metrics(self) -> None:
         broadcast, pruning, paths = self._broadcast, self._pruning, self.settings.paths
@@ -225,11 +230,26 @@ class Daemon:
 
     def _committed(self) -> None:
         try:
+            self._follow_store()
             self._fan_out()
         except Exception:
             # A store error must not kill the daemon (nor fail a source's committed append);
             # the next ring or subscriber retries from the same head.
             log.exception("fan-out failed; will retry on the next ring")
+
+    def _follow_store(self) -> None:
+        """Serve the store now at the path if it was replaced (`Generations.follow`)."""
+        assert self._generations is not None
+        assert self._broadcast is not None
+        if self._generations.follow(self._broadcast) and self._pruning is not None:
+            self._pruning.boundary = self._generations.store.pruned().through
+
+    def _stale(self, request: wire.Subscribe) -> bool:
+        assert self._generations is not None
+        assert self._broadcast is not None
+        boundary = 0 if self._pruning is None else self._pruning.boundary
+        return self._generations.stale(
+            request, max(self._broadcast.head, boundary, self._generations.store.newest()))
 
     def report(self, source: str, problem: str | None) -> None:
         """A source's word on its health: said once on the daemon's log, kept for status."""
@@ -306,10 +326,22 @@ class Daemon:
     async def _serve_subscriber(self, uid: int, request: wire.Subscribe,
                                 reader: asyncio.StreamReader,
                                 writer: asyncio.StreamWriter) -> None:
-        broadcast = self._broadcast
+        broadcast, generations = self._broadcast, self._generations
         assert broadcast is not None
-        # A row whose ring was lost (its writer died between commit and ring) goes out now.
-        self._fan_out()
+        assert generations is not None
+        replaced = generations.replaced
+        try:
+            self._follow_store()
+            # A row whose ring was lost (its writer died between commit and ring) goes out now.
+            self._fan_out()
+            stale = self._stale(request)
+        except StoreError as exc:
+            log.warning("could not read the store for a new subscriber: %s", exc)
+            writer.write(wire.encode(wire.ErrorFrame(str(exc), store=True)))
+            return
+        if stale or replaced is not generations.replaced:
+            writer.write(generations.reset_frame(request, broadcast.head))
+            return
         since = broadcast.head if request.since is None else request.since
         pruned = self._pruning.boundary if self._pruning is not None else 0
         if since < pruned:
@@ -319,7 +351,8 @@ class Daemon:
         subscriber = Subscriber(uid=uid, writer=writer, request=request, since=since,
                                 max_queue_frames=self.settings.max_queue_frames,
                                 max_queue_bytes=self.settings.max_queue_bytes,
-                                replay_batch_bytes=self.settings.replay_batch_bytes)
+                                replay_batch_bytes=self.settings.replay_batch_bytes,
+                                generation=generations.current)
         broadcast.subscribers.add(subscriber)
         paths, batch = self.settings.paths, self.settings.batch_rows
         delivery = asyncio.ensure_future(
@@ -327,8 +360,14 @@ class Daemon:
         # A subscriber sends nothing after its request: EOF or any byte ends the connection.
         reading = asyncio.ensure_future(reader.read(1))
         try:
-            await asyncio.wait({delivery, reading}, return_when=asyncio.FIRST_COMPLETED)
-            if reading.done() and not reading.cancelled() and reading.exception() is None \
+            ends: set[asyncio.Future[Any]] = {delivery, reading, replaced}
+            await asyncio.wait(ends, return_when=asyncio.FIRST_COMPLETED)
+            if replaced.done() and not delivery.done():
+                # Nothing of the old store may follow the reset: stop the delivery first.
+                delivery.cancel()
+                await asyncio.gather(delivery, return_exceptions=True)
+                writer.write(generations.reset_frame(request, broadcast.head))
+            elif reading.done() and not reading.cancelled() and reading.exception() is None \
                     and reading.result():
                 message = "a subscriber sends one request and then only reads; closing"
                 writer.write(wire.encode(wire.ErrorFrame(message)))

@@ -37,6 +37,7 @@ class Subscriber:
         max_queue_frames: int,
         max_queue_bytes: int = 4 * 1024 * 1024,
         replay_batch_bytes: int = 1024 * 1024,
+        generation: str | None = None,
     ) -> None:
         self.uid = uid
         self.match: AnyOf = request.match
@@ -44,6 +45,7 @@ class Subscriber:
         self.cursor = since
         self.live = False
         self.lagged_count = 0
+        self.generation = generation  # the store's, said with `live`
         self._writer = writer
         self._transport = writer.transport  # a property behind the writer: read it once
         self._max_queue_frames = max_queue_frames
@@ -151,5 +153,5 @@ class Subscriber:
             store.close()
         # No await between the check above and here: the fan-out cannot run in between.
         self.live = True
-        self._writer.write(wire.encode(wire.Live(max(self.cursor, head()))))
+        self._writer.write(wire.encode(wire.Live(max(self.cursor, head()), self.generation)))
         await self._writer.drain()

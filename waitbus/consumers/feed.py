@@ -15,7 +15,7 @@ from waitbus.errors import NotRunning, ProtocolError, Pruned, Refused, StoreErro
 from waitbus.event import Event, JSONObject
 from waitbus.match import AnyOf
 from waitbus.paths import StatePaths
-from waitbus.wire import Lagged, Live
+from waitbus.wire import Lagged, Live, Reset
 
 # asyncio is imported where the asyncio driver needs it: the blocking driver (`waitbus wait`,
 # the blocking API) starts without it, which is a fifth of a short-lived process's start-up.
@@ -31,15 +31,18 @@ _MAX_RETRY_S = 0.1
 _MAX_SILENT_PAUSE_S = 1.0
 _READ_BYTES = 262144
 
-Item: TypeAlias = Event | Live | Lagged
-"""What a feed yields: a matching event, "caught up, live from here", or "fell behind"."""
+Item: TypeAlias = Event | Live | Lagged | Reset
+"""What a feed yields: a matching event, "caught up, live from here", "fell behind", or "the
+store was replaced: its events follow from its start"."""
 
 
 class Feed:
     """Yields every event matching `match` after `cursor`, in order, exactly once.
 
     Between the events it yields `Live` each time the subscription has caught up with the store
-    (again after every reconnect) and `Lagged` when the daemon moved it back to replay. When
+    (again after every reconnect), `Lagged` when the daemon moved it back to replay, and
+    `Reset` when the store was replaced (moved aside and created again): the new store's
+    cursors start again, so the feed goes on from its start, cursor 0. When
     the connection drops, it reconnects within `reconnect_s` and asks for events after the last
     cursor it saw, so a daemon restart loses and repeats nothing. `cursor` is the newest one
     read from the daemon: one read can carry several items, so it may be ahead of the item a
@@ -48,10 +51,12 @@ class Feed:
 
     def __init__(self, paths: StatePaths, match: AnyOf, *, cursor: int,
                  payload: bool = False, reconnect_s: float = DEFAULT_RECONNECT_S,
-                 accept_pruned: bool = False) -> None:
+                 accept_pruned: bool = False, generation: str | None = None) -> None:
         self.paths = paths
         self.match = match
         self.cursor = cursor
+        # The store `cursor` belongs to (None: not known yet; the daemon says it with `live`).
+        self.generation = generation
         self.payload = payload
         self.reconnect_s = reconnect_s
         self.connects = 0
@@ -162,7 +167,8 @@ class Feed:
         return float(min(_FIRST_RETRY_S * 2.0 ** min(self._silent_ends, 10), _MAX_SILENT_PAUSE_S))
 
     def _request(self) -> bytes:
-        return wire.encode(wire.Subscribe(self.match, self.cursor, self.payload))
+        return wire.encode(wire.Subscribe(self.match, self.cursor, self.payload,
+                                          self.generation or None))
 
     def _items(self, decoder: wire.FrameDecoder, data: bytes | memoryview) -> list[Item]:
         items: list[Item] = []
@@ -185,10 +191,18 @@ class Feed:
         match wire.parse_reply(obj):
             case wire.EventFrame(event=event):
                 return self._event(event)
-            case Live(cursor=cursor):
+            case Live(cursor=cursor, generation=generation):
                 self.cursor = max(self.cursor, cursor)
+                self.generation = generation or self.generation
                 log.info("live at cursor %d", self.cursor)
-                return Live(self.cursor)
+                return Live(self.cursor, self.generation)
+            case Reset(generation=generation, head=head) as reset:
+                log.warning("the event store was replaced (moved aside and created again; its "
+                            "generation is now %s, with events up to cursor %d): going on from "
+                            "its start, cursor 0 (cursor %d was the old store's)",
+                            generation, head, self.cursor)
+                self.cursor, self.generation = 0, generation
+                return reset
             case wire.Pruned(cursor=cursor):
                 if not self.accept_pruned:
                     raise Pruned(self.cursor, cursor)

@@ -19,10 +19,14 @@ class Since:
     With neither, the store's head when the wait starts: "from now". Reading the start before
     connecting is what makes a wait race-free: an event committed after that point has a
     higher cursor, so the daemon's replay delivers it even if it beat the subscription.
+    `generation` is the store's generation `cursor` was read from, when known: a cursor of a
+    store that was replaced since (moved aside and created again) starts the wait at the new
+    store's start instead.
     """
 
     cursor: int | None = None
     received_ns: int | None = None
+    generation: str | None = None
 
     def __post_init__(self) -> None:
         if self.cursor is not None and self.received_ns is not None:

@@ -17,7 +17,7 @@ from waitbus.paths import StatePaths
 from waitbus.record import record
 from waitbus.sources import agents
 from waitbus.store.store import Store
-from waitbus.wire import Live
+from waitbus.wire import Live, Reset
 
 Want = AnyOf | AllOf | ci.Commit | Watch
 OnLive = Callable[[int], Awaitable[None]]
@@ -47,10 +47,17 @@ class Wait:
 
 @record
 class Outcome:
-    """The events that ended the wait, in cursor order, and the feed's cursor after them."""
+    """The events that ended the wait, in cursor order, and the feed's cursor after them.
+
+    `generation` is the store's the cursor belongs to; `replaced` says the store was replaced
+    (moved aside and created again) during the wait, or before it in the store of its `since`,
+    so the wait counted the new store's events from its start.
+    """
 
     events: tuple[Event, ...]
     cursor: int
+    generation: str | None = None
+    replaced: bool = False
 
     @property
     def failed(self) -> bool:
@@ -205,34 +212,49 @@ class _Running:
         self.judge = _judge(wait.want)
         cursor = wait.since.start(paths)
         self.ended: Outcome | None = None
+        self.generation: str | None = None
         # What is stored already is read straight from the store: a wait over past events
         # (or with --timeout 0) needs no daemon. The feed then starts where the store ended.
-        cursor, stored = _replay(self.judge, paths, cursor, on_event,
-                                 fold_all=isinstance(wait.want, ci.Commit))
+        self.replaced, cursor, stored = _replay(self.judge, paths, cursor, wait.since, on_event,
+                                                fold_all=isinstance(wait.want, ci.Commit),
+                                                generation=self._note)
         if stored:
-            self.ended = Outcome(stored, cursor)
+            self.ended = self._outcome(stored, cursor)
         # The feed's own cursor runs ahead to the end of each read; a wait resumes after the
         # last item it actually took, so events read with the one that ended it still count
         # next time.
         self.cursor = cursor
-        self.feed = Feed(paths, wait.subscription, cursor=cursor, reconnect_s=reconnect_s)
+        self.feed = Feed(paths, wait.subscription, cursor=cursor, reconnect_s=reconnect_s,
+                         generation=self.generation)
+
+    def _note(self, generation: str) -> None:
+        self.generation = generation
+
+    def _outcome(self, events: tuple[Event, ...], cursor: int) -> Outcome:
+        return Outcome(events, cursor, self.generation, self.replaced)
 
     def take(self, item: Item) -> Outcome | None:
         if isinstance(item, Live):
             self.cursor = max(self.cursor, item.cursor)
+            self.generation = item.generation or self.generation
         elif isinstance(item, Event):
             self.cursor = item.cursor
             if self.on_event is not None:
                 self.on_event(item)
             if ended := self.judge(item):
-                return Outcome(ended, self.cursor)
+                return self._outcome(ended, self.cursor)
+        elif isinstance(item, Reset):
+            # Every event of a store that replaced the one of the cursor is newer than it.
+            self.cursor, self.generation, self.replaced = 0, item.generation, True
         return None
 
     def timed_out(self) -> NotRunning | WaitTimeout:
         if self.feed.connects == 0 and self.wait.timeout_s != 0:
             # Not a quiet bus: no daemon ever answered (--timeout 0 asks only the store).
             return NotRunning(self.paths.socket, self.wait.timeout_s or 0.0)
-        return WaitTimeout(self.wait.timeout_s or 0.0, self.cursor)
+        timed_out = WaitTimeout(self.wait.timeout_s or 0.0, self.cursor)
+        timed_out.generation, timed_out.replaced = self.generation, self.replaced
+        return timed_out
 
 
 Judge = Callable[[Event], tuple[Event, ...]]
@@ -264,20 +286,25 @@ def _judge(want: Want) -> Judge:
     return every
 
 
-def _replay(judge: Judge, paths: StatePaths, cursor: int, on_event: OnEvent | None, *,
-            fold_all: bool) -> tuple[int, tuple[Event, ...]]:
-    """Judge the stored events after `cursor`; return the cursor reached and what ended the
-    wait, if anything did. `fold_all` reads them all and asks once at the end (a commit: a
-    re-run stored later overrides an earlier attempt's verdict); otherwise the first event
-    that ends the wait ends the read.
+def _replay(judge: Judge, paths: StatePaths, cursor: int, since: Since,
+            on_event: OnEvent | None, *, fold_all: bool,
+            generation: Callable[[str], None]) -> tuple[bool, int, tuple[Event, ...]]:
+    """Judge the stored events after `cursor`; return whether the cursor was of a store this
+    one replaced (the read then starts at 0), the cursor reached, and what ended the wait, if
+    anything did. `fold_all` reads them all and asks once at the end (a commit: a re-run
+    stored later overrides an earlier attempt's verdict); otherwise the first event that ends
+    the wait ends the read. `generation` is told the store's.
 
     Raises:
         Pruned: retention deleted events after `cursor`.
     """
     ended: tuple[Event, ...] = ()
     if not paths.store.exists():
-        return cursor, ended
+        return False, cursor, ended
     with Store(paths, read_only=True) as store:
+        generation(store.generation)
+        replaced = _of_another_store(store, cursor, since)
+        cursor = 0 if replaced else cursor
         boundary = store.pruned().through
         if cursor < boundary:
             raise Pruned(cursor, boundary)
@@ -288,5 +315,25 @@ def _replay(judge: Judge, paths: StatePaths, cursor: int, on_event: OnEvent | No
                     on_event(event)
                 ended = judge(event)
                 if ended and not fold_all:
-                    return cursor, ended
-    return cursor, ended
+                    return replaced, cursor, ended
+    return replaced, cursor, ended
+
+
+def _of_another_store(store: Store, cursor: int, since: Since) -> bool:
+    """Whether `since`'s cursor belongs to a store this one replaced: it names another
+    generation, or it is above every cursor this store handed out (cursors are never reused)."""
+    if since.cursor is None:
+        return False
+    if since.generation is not None and since.generation != store.generation:
+        stale = f"is of the store of generation {since.generation}"
+    elif cursor > store.newest():
+        stale = f"is beyond the newest cursor of this store, {store.newest()}"
+    else:
+        return False
+    import logging  # loaded already by the feed
+
+    logging.getLogger(__name__).warning(
+        "cursor %d %s: the store was replaced (moved aside and created again; its generation "
+        "is %s), so every event in it is newer than that cursor; counting them from its start",
+        cursor, stale, store.generation)
+    return True

@@ -17,6 +17,7 @@ MAX_WAIT_S = 86400.0
 MAX_PAGE = 200
 INLINE_PAYLOAD_BYTES = 64 * 1024
 
+GENERATION: Schema = {"type": "string", "pattern": "^[0-9a-f]{1,64}$"}
 CURSOR: Schema = {
     "type": "string", "pattern": "^[0-9]+$",
     "description": "opaque event cursor (a place in the bus's one order); pass it back unchanged",
@@ -90,6 +91,8 @@ WAIT_IN = _obj({
     "since": {**CURSOR, "description": "consider events after this cursor (from a previous "
               "result); default: only events committed after this call starts (with sha: "
               "every stored event)"},
+    "generation": {**GENERATION, "description": "with since: the generation the previous "
+                   "result gave, so a store replaced since then is noticed"},
     "inbox": {"type": "string", "minLength": 1,
               "description": 'an agent message to this name or to everyone ("*")'},
     "correlation": {"type": "string", "minLength": 1,
@@ -107,6 +110,11 @@ WAIT_OUT = _obj({
                                "timeout_s: call wait again with since=cursor"},
     "events": {"type": "array", "items": EVENT, "description": "the events that met the wait"},
     "cursor": {**CURSOR, "description": "resume cursor: pass as since to continue without gaps"},
+    "generation": {**GENERATION, "description": "the store's generation: pass it back with "
+                   "since"},
+    "note": {"type": "string", "description": "present when the store was replaced (moved "
+             "aside and created again): its cursors started again, and the wait counted its "
+             "events from the start"},
     "waited_s": {"type": "number", "minimum": 0, "description": "seconds this call waited"},
 }, ("outcome", "events", "cursor", "waited_s"))
 

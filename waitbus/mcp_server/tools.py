@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import cast
 
 from waitbus.consumers import wait as waiting
+from waitbus.consumers.since import Since
 from waitbus.consumers.status import status as daemon_status
 from waitbus.consumers.waitlog import logged
 from waitbus.errors import NotRunning, UsageError, WaitTimeout
@@ -54,7 +55,8 @@ async def wait(bus: Bus, args: JSONObject, progress: Progress) -> Reply:
         _strings(args, "match"), source=_text(args, "source"), all_of=_strings(args, "all_of"),
         any_of=_strings(args, "any_of"), inbox=_text(args, "inbox"),
         correlation=_text(args, "correlation"), sha=_text(args, "sha"), repo=_text(args, "repo"),
-        since=None if since is None else cursor_of(since, "since"),
+        since=None if since is None else Since(cursor_of(since, "since"),
+                                               generation=_text(args, "generation")),
         timeout_s=float(cast(float, args.get("timeout_s", schemas.DEFAULT_WAIT_S))))
     started = time.monotonic()
 
@@ -73,16 +75,32 @@ async def wait(bus: Bus, args: JSONObject, progress: Progress) -> Reply:
         return _pending(exc, started)
     timing.save()
     verdict = "failed" if outcome.failed else "matched"
-    return Reply(f"{verdict}: {', '.join(summary(e) for e in outcome.events)}",
+    return Reply(f"{verdict}: {', '.join(summary(e) for e in outcome.events)}"
+                 f"{_REPLACED if outcome.replaced else ''}",
                  {"outcome": verdict, "events": [event_view(e) for e in outcome.events],
                   "cursor": str(outcome.cursor),
+                  **_generation(outcome.generation, replaced=outcome.replaced),
                   "waited_s": round(time.monotonic() - started, 3)})
+
+
+# Said when the store was replaced (moved aside and created again) before or during a wait.
+_REPLACED_NOTE = ("the event store was replaced (moved aside and created again), so its "
+                  "cursors started again and this wait counted its events from the start")
+_REPLACED = f"; note: {_REPLACED_NOTE}"
+
+
+def _generation(generation: str | None, *, replaced: bool) -> JSONObject:
+    said: JSONObject = {} if generation is None else {"generation": generation}
+    return {**said, "note": _REPLACED_NOTE} if replaced else said
 
 
 def _pending(exc: WaitTimeout, started: float) -> Reply:
     return Reply(f"pending: nothing matched in {exc.timeout_s:g} s; call wait again with the "
-                 f"same arguments and since {exc.cursor}",
+                 f"same arguments and since {exc.cursor}"
+                 + (f" and generation {exc.generation}" if exc.generation else "")
+                 + (_REPLACED if exc.replaced else ""),
                  {"outcome": "pending", "events": [], "cursor": str(exc.cursor),
+                  **_generation(exc.generation, replaced=exc.replaced),
                   "waited_s": round(time.monotonic() - started, 3)})
 
 

@@ -359,6 +359,13 @@ class Store:
             (value,) = self._db.execute("SELECT coalesce(max(cursor), 0) FROM events").fetchone()
         return int(value)
 
+    def newest(self) -> int:
+        """The newest cursor this store ever handed out, pruned or not (0 for a new store): a
+        cursor above it comes from another store."""
+        with _translated(self.paths):
+            (value,) = self._db.execute(_SEQUENCE).fetchone() or (0,)
+        return max(int(value), self.head())
+
     def cursor_before(self, received_at_ns: int) -> int:
         """The newest cursor received before `received_at_ns` (0 if none).
 

@@ -14,7 +14,8 @@ from waitbus.untrusted import escape
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = command(
         sub, "status",
-        description="Ask the running daemon for its pid, head cursor, subscribers (with their "
+        description="Ask the running daemon for its pid, head cursor, store generation (a "
+        "store moved aside and created again has a new one), subscribers (with their "
         "lag) and each source's state (a source that failed or is degraded says why). "
         "Exits 69 when no daemon answers.")
     p.add_argument("--json", action="store_true", help="print the status as JSON")
@@ -34,7 +35,8 @@ def run(args: argparse.Namespace) -> int:
         print(dump_json(out))
         return 0
     print(f"daemon pid {info.pid} serving {info.state_dir}")
-    print(f"head cursor {info.head}, {len(info.subscribers)} subscriber(s)")
+    generation = "" if info.generation is None else f" (store generation {info.generation})"
+    print(f"head cursor {info.head}{generation}, {len(info.subscribers)} subscriber(s)")
     for name, source in sorted(info.sources.items()):
         why = f": {source.error}" if source.error else ""
         print(escape(f"  source {name}: {source.state}{why}"))

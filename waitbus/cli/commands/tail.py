@@ -26,7 +26,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="a clause every listed event meets (repeatable: all must hold)")
     p.add_argument("--any-of", action="append", default=[], metavar="[SOURCE:]CLAUSE",
                    help="list events meeting any of these clauses (repeatable)")
-    p.add_argument("-f", "--follow", action="store_true", help="keep printing new events")
+    p.add_argument("-f", "--follow", action="store_true",
+                   help="keep printing new events; if the store is replaced (moved aside and "
+                   "created again) this says so on stderr and goes on from its first event")
     add_format_flags(p)
 
 
@@ -43,10 +45,10 @@ def run(args: argparse.Namespace) -> int:
     # Parsed before anything prints, so a bad clause is an error, not a half listing.
     wanted = waiting.build(args.match, source=args.source, any_of=args.any_of).subscription \
         if narrowed else EVERYTHING
-    cursor = 0
+    cursor, generation = 0, None
     if paths.store.exists():
         with Store(paths, read_only=True) as store:
-            cursor = store.head()
+            cursor, generation = store.head(), store.generation
             if args.match or args.any_of:
                 recent = latest_matching(store, wanted, args.n, before=cursor + 1)
             else:
@@ -59,7 +61,9 @@ def run(args: argparse.Namespace) -> int:
         return 0
 
     async def follow() -> None:
-        feed = Feed(paths, wanted, cursor=cursor, reconnect_s=reconnect_s(), accept_pruned=True)
+        # A store replaced while this follows is said on stderr, and followed from its start.
+        feed = Feed(paths, wanted, cursor=cursor, reconnect_s=reconnect_s(), accept_pruned=True,
+                    generation=generation)
         async for event in feed.events():
             print(render(event), flush=True)
 

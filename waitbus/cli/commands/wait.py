@@ -38,7 +38,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    "returns at once, with or without a daemon")
     p.add_argument("--since", metavar="CURSOR|DURATION",
                    help="also consider events after this cursor, or received in the last 10m "
-                   "(those already stored are read from the store: no daemon needed for them)")
+                   "(those already stored are read from the store: no daemon needed for them). "
+                   "A cursor above every cursor of the store is from a store that was replaced "
+                   "(moved aside and created again): the wait says so on stderr and counts "
+                   "the new store's events from its start, as it does when the store is "
+                   "replaced while it waits")
     p.add_argument("--inbox", metavar="NAME",
                    help='an agent message to NAME or to everyone ("*")')
     p.add_argument("--correlation", metavar="ID",
