@@ -67,6 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(words)
     except SystemExit as exc:  # argparse exits 2 on usage errors and 0 for --help
         return int(exc.code or 0)
+    del parser  # a daemon or a long wait need not keep it
     args.after_dashes = tail
     command = _module(args.command)
     if getattr(command, "LOGS", True):

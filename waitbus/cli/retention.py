@@ -53,6 +53,8 @@ def from_config(path: Path) -> Retention:
     max_rows = "off"      # or a number of events
     ```
     """
+    if not path.exists():
+        return Retention()  # and a daemon without a config file never loads tomllib
     import tomllib
 
     try:

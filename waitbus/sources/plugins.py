@@ -14,7 +14,6 @@ logged and left out; the daemon keeps serving.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import enum
 import json
@@ -102,7 +101,7 @@ def discover(paths: StatePaths) -> list[Plugin]:
 
 def load(settings: Settings) -> list[Source]:
     """Load every trusted plugin, pinning first-time publishers; failures are logged, skipped."""
-    if not _declared_anywhere():
+    if not declared_anywhere():
         return []  # importlib.metadata costs the daemon about 3 MB of memory; skip it if we can
     try:
         plugins = discover(settings.paths)
@@ -213,6 +212,9 @@ class _NamedSink:
 
 def _on_a_loop() -> bool:
     """Whether this thread is running an event loop (a plugin's coroutine, not a thread)."""
+    # Here, not above: `waitbus serve` asks declared_anywhere() before it imports asyncio.
+    import asyncio
+
     try:
         asyncio.get_running_loop()
     except RuntimeError:
@@ -220,7 +222,7 @@ def _on_a_loop() -> bool:
     return True
 
 
-def _declared_anywhere() -> bool:
+def declared_anywhere() -> bool:
     """Whether any installed distribution's entry_points.txt mentions our group at all.
 
     A cheap gate before importlib.metadata reads them properly; it may say yes wrongly (the

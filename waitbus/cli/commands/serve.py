@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import sys
 from pathlib import Path
@@ -36,6 +35,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    _import_asyncio()
+    import asyncio
+
     from waitbus.bus.daemon import Daemon
     from waitbus.config import Settings
     from waitbus.install.notify import notify_ready
@@ -60,6 +62,26 @@ def run(args: argparse.Namespace) -> int:
     asyncio.run(daemon.serve(on_ready=ready))
     print("waitbus: stopped", file=sys.stderr)
     return 0
+
+
+def _import_asyncio() -> None:
+    """Import asyncio, without ssl unless a plugin may want TLS.
+
+    asyncio imports ssl for its TLS transports, and ssl loads OpenSSL: about 4 MB of an idle
+    daemon's memory. No built-in source speaks TLS (the webhook listener is plain HTTP on
+    loopback; Docker and the bus are AF_UNIX), so unless a plugin is installed, asyncio is
+    imported while ssl reads as unavailable; `import ssl` works again afterwards, only
+    asyncio's own TLS stays off in this process.
+    """
+    from waitbus.sources import plugins
+
+    if "asyncio" in sys.modules or "ssl" in sys.modules or plugins.declared_anywhere():
+        return
+    sys.modules["ssl"] = None  # type: ignore[assignment]  # import ssl raises ImportError
+    try:
+        import asyncio  # noqa: F401 - imported for its side: sys.modules holds it
+    finally:
+        del sys.modules["ssl"]
 
 
 def _bridge_metrics(daemon: Daemon) -> None:

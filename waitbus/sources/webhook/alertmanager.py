@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hmac
-
 from waitbus.errors import UsageError
 from waitbus.event import Conclusion, Draft, JSONObject
 from waitbus.sources.webhook import body
@@ -37,6 +33,11 @@ def authorized(header: str | None, token: bytes) -> bool:
     """True for `Bearer <token>` or `Basic <user:token>`, compared in constant time."""
     if header is None:
         return False
+    # Here, not above: hmac loads OpenSSL's libcrypto, over 3 MB of an idle daemon's memory.
+    import base64
+    import binascii
+    import hmac
+
     scheme, _, value = header.strip().partition(" ")
     presented = value.strip().encode("utf-8", "surrogateescape")
     if scheme.lower() == "basic":

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 
 from waitbus.event import JSON, Conclusion, Draft, JSONObject
@@ -59,6 +57,10 @@ def signature_valid(secret: bytes, payload: bytes, header: str | None) -> bool:
     found = _SIGNATURE.fullmatch(header.strip())
     if found is None:
         return False
+    # Here, not above: hmac loads OpenSSL's libcrypto, over 3 MB of an idle daemon's memory.
+    import hashlib
+    import hmac
+
     expected = hmac.new(secret, payload, hashlib.sha256).hexdigest()
     return hmac.compare_digest(expected, found.group(1).lower())
 
