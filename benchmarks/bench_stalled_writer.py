@@ -13,7 +13,9 @@ stuck behind the lock is charged the whole wait. Then, with the lock free, `--de
 signed deliveries at `--delivery-rate`, each on a fresh connection, are measured to their 200
 answer (sent once the event is stored and fanned out): what handing commits to a thread costs
 when nothing stalls. With `--before REV`, that commit (exported with `git archive`) is measured
-too, its rounds interleaved with this checkout's; the tables give the ratio this/that.
+too, its rounds interleaved with this checkout's; the tables give the ratio this/that. Last, in
+this process, `--commits` commits one after another through the daemon's writer thread and
+straight through Store.append, interleaved: the hand-off's cost per commit, in time and CPU.
 """
 
 from __future__ import annotations
@@ -54,6 +56,8 @@ SCENARIOS = {
     "stalled": "status, store lock held up to {hold_s:g} s, a webhook commit waiting",
     "free": "signed webhook POST -> 200 answer, store lock free (what the writer thread costs)",
 }
+HANDOFF = ("one commit after another in this process (closed loop: a cost per commit, not a "
+           "latency under load)")
 BOUND_S = 30.0
 # Takes the store's flock and SQLite's write lock, says so, and keeps both until stdin ends.
 HOLDER = """
@@ -228,6 +232,49 @@ def _release(holder: subprocess.Popen[str], release: threading.Event) -> None:
     holder.wait(BOUND_S)
 
 
+def _handoff(count: int, rounds: int) -> list[Samples]:
+    """This checkout's commit through the daemon's writer thread against Store.append on the
+    calling thread, interleaved, over one store."""
+    from waitbus.bus.writer import Writer  # this checkout's: an older commit may lack it
+    from waitbus.sources import emitter
+    from waitbus.store.store import Store
+
+    writer = Samples("Writer.commit", expected=0)
+    inline = Samples("Store.append", expected=0)
+    with tempfile.TemporaryDirectory(prefix="wbsw-") as tmp:
+        paths = resolve(Path(tmp) / "s")
+        for r in range(rounds):
+            drafts = [emitter.draft("bench", "x", delivery_id=f"{r}-{n}", fields={"n": n})
+                      for n in range(2 * count)]
+            with Store(paths, on_commit=lambda: None) as store:
+                round_ = Samples("Store.append", expected=count)
+                cpu = time.process_time_ns()
+                for draft in drafts[:count]:
+                    started = time.monotonic_ns()
+                    store.append(draft)
+                    round_.add(started, time.monotonic_ns())
+                round_.server_cpu_ns = time.process_time_ns() - cpu
+            inline.extend(round_)
+            writer.extend(asyncio.run(_through_writer(Writer(paths, lambda: None),
+                                                      drafts[count:])))
+    return [writer, inline]
+
+
+async def _through_writer(writer: Any, drafts: list[Any]) -> Samples:
+    samples = Samples("Writer.commit", expected=len(drafts))
+    await writer.start()
+    try:
+        cpu = time.process_time_ns()
+        for draft in drafts:
+            started = time.monotonic_ns()
+            await writer.commit(draft)
+            samples.add(started, time.monotonic_ns())
+        samples.server_cpu_ns = time.process_time_ns() - cpu
+    finally:
+        await writer.close()
+    return samples
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     if args.n / args.rate >= args.hold_s:
         sys.exit("--n status requests at --rate must all be due within --hold-s")
@@ -246,6 +293,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         rows = [summarize(s) for s in merged[scenario].values()]
         print_table(title.format(hold_s=args.hold_s), rows, subject="this checkout")
         doc["scenarios"][scenario] = {"rows": rows, "ratios": ratios(rows, "this checkout")}
+    if args.commits:
+        rows = [summarize(s) for s in _handoff(args.commits, args.rounds)]
+        print_table(HANDOFF, rows, subject="Writer.commit")
+        for row in rows:
+            print(f"{row['label']}: {row['server_cpu_us']:.1f} us of this process's CPU per commit")
+        doc["scenarios"]["handoff"] = {"rows": rows, "ratios": ratios(rows, "Writer.commit")}
     return doc
 
 
@@ -262,6 +315,8 @@ def main() -> None:
                         help="deliveries per round with the lock free")
     parser.add_argument("--delivery-rate", type=float, default=50.0,
                         help="deliveries per second with the lock free")
+    parser.add_argument("--commits", type=int, default=2000,
+                        help="commits per round for the cost of the hand-off (0: skip it)")
     parser.add_argument("--out", type=Path, help="write the JSON here")
     args = parser.parse_args()
     doc = run(args)
