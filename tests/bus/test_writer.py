@@ -47,6 +47,49 @@ def test_commits_are_stored_in_the_order_they_were_handed_in(state_dir: Path) ->
     assert fanned, "on_commit never ran on the loop"
 
 
+def test_a_redelivery_is_answered_with_the_stored_event_and_fans_nothing_out(
+        state_dir: Path) -> None:
+    paths = resolve(state_dir)
+    fanned: list[int] = []
+
+    async def main() -> list[tuple[Event, bool]]:
+        writer = Writer(paths, on_commit=lambda: fanned.append(1))
+        await writer.start()
+        try:
+            draft = drafts(1)[0]
+            first = await writer.commit(draft)
+            runs = len(fanned)
+            again = await writer.commit(draft)
+            assert len(fanned) == runs, "a redelivery fanned out"
+            return [first, again]
+        finally:
+            await writer.close()
+
+    (first, new), (again, renew) = asyncio.run(main())
+    assert (first.cursor, new, again.cursor, renew) == (1, True, 1, False)
+
+
+def test_a_commit_whose_caller_is_cancelled_is_still_stored(state_dir: Path) -> None:
+    """Handed in is as good as stored: a webhook connection closing does not undo it."""
+    paths = resolve(state_dir)
+
+    async def main() -> None:
+        writer = Writer(paths, on_commit=lambda: None)
+        await writer.start()
+        with holding_the_store_lock(paths) as holder:
+            caller = asyncio.ensure_future(writer.commit(drafts(1)[0]))
+            await asyncio.sleep(0)  # one loop turn: the task hands its draft in
+            caller.cancel()
+            await asyncio.gather(caller, return_exceptions=True)
+            release(holder)
+        async with asyncio.timeout(BOUND_S):
+            await writer.close()
+
+    asyncio.run(main())
+    with Store(paths, read_only=True) as store:
+        assert [e.delivery_id for e in store.read_after(0)] == ["w-0"]
+
+
 def test_commits_queued_behind_a_held_lock_are_stored_before_close_returns(
         state_dir: Path) -> None:
     """Close refuses new drafts at once, and waits for the queued ones to commit."""

@@ -21,7 +21,9 @@ log = logging.getLogger(__name__)
 # How long stop waits for commits still queued (behind a write lock someone else holds).
 DRAIN_S = 10.0
 
-_Job = tuple[Draft, "Future[tuple[Event, bool]]"]
+_Result = tuple[Event, bool]
+# A draft and who waits for it: an asyncio future on the loop (commit), or a thread (append).
+_Job = tuple[Draft, "asyncio.Future[_Result] | Future[_Result]"]
 
 
 class Writer:
@@ -42,7 +44,8 @@ class Writer:
         self._thread: threading.Thread | None = None
         self._ended = asyncio.Event()
         self._closing = False
-        self._hop_pending = False
+        # False: no fan-out due; None: one is due, not yet asked of the loop; True: asked.
+        self._hop_pending: bool | None = False
         self._count_lock = threading.Lock()
         self._handed_in: deque[float] = deque()  # monotonic times of the pending drafts
 
@@ -77,15 +80,15 @@ class Writer:
     async def commit(self, draft: Draft) -> tuple[Event, bool]:
         """Commit `draft` without blocking the loop; return the stored event and whether it is
         new. Once handed in, the commit happens even if the caller is cancelled meanwhile."""
-        job = self._submit(draft)
-        loop = asyncio.get_running_loop()
-        answer: asyncio.Future[tuple[Event, bool]] = loop.create_future()
-        job.add_done_callback(lambda done: loop.call_soon_threadsafe(_settle, done, answer))
+        answer: asyncio.Future[_Result] = asyncio.get_running_loop().create_future()
+        self._submit(draft, answer)
         return await answer
 
     def append(self, draft: Draft) -> tuple[Event, bool]:
         """Commit `draft` and block until it is stored (for callers that cannot await)."""
-        return self._submit(draft).result()
+        answer: Future[_Result] = Future()
+        self._submit(draft, answer)
+        return answer.result()
 
     async def close(self, timeout_s: float = DRAIN_S) -> None:
         """Refuse new drafts, let the queued ones commit, then close the store.
@@ -107,16 +110,14 @@ class Writer:
                 "if this process ends first; find the process holding it with `fuser %s`",
                 self.pending, self.paths.store, timeout_s, self.paths.store_lock)
 
-    def _submit(self, draft: Draft) -> Future[tuple[Event, bool]]:
+    def _submit(self, draft: Draft, answer: asyncio.Future[_Result] | Future[_Result]) -> None:
         if self._closing or self._thread is None:
             msg = (f"the daemon is stopping and stores nothing more in {self.paths.store}; "
                    "send it again once the daemon is back")
             raise StoreError(msg)
-        job: Future[tuple[Event, bool]] = Future()
         with self._count_lock:
             self._handed_in.append(time.monotonic())
-            self._jobs.put((draft, job))
-        return job
+            self._jobs.put((draft, answer))
 
     def _work(self, opened: Future[None]) -> None:
         try:
@@ -127,48 +128,67 @@ class Writer:
         opened.set_result(None)
         try:
             while (item := self._jobs.get()) is not None:
-                draft, job = item
+                draft, answer = item
                 try:
-                    job.set_result(store.append(draft))
+                    result: _Result | BaseException = store.append(draft)
                 except BaseException as exc:  # the caller gets it, as from a direct append
-                    job.set_exception(exc)
-                finally:
-                    with self._count_lock:
-                        self._handed_in.popleft()  # jobs end in the order they came
+                    result = exc
+                with self._count_lock:
+                    self._handed_in.popleft()  # jobs end in the order they came
+                if isinstance(answer, Future):  # a thread waits: not the loop, maybe blocked
+                    _settle(answer, result)
+                    if self._hop_pending is None:
+                        self._hop_pending = True
+                        self._call_on_loop(self._hop, None, result)
+                elif self._hop_pending is None:
+                    # One call for the fan-out and the answer: the fan-out runs first.
+                    self._hop_pending = True
+                    self._call_on_loop(self._hop, answer, result)
+                else:
+                    self._call_on_loop(_answer, answer, result)
         finally:
             store.close()
             self._call_on_loop(self._ended.set)
 
     def _committed(self) -> None:
-        """In the writer's thread, right after a commit that added rows: hop to the loop.
+        """In the writer's thread, right after a commit that added rows: a fan-out is due.
 
-        Several commits before the loop gets to it need one hop: the flag is cleared on the
-        loop before `on_commit` reads, so a commit that saw it still set is read by that run.
+        None means one is due and not yet asked of the loop; commits that land before the loop
+        runs it share it: the flag is cleared on the loop before `on_commit` reads, so a commit
+        that saw it set is read by that run.
         """
-        if self._hop_pending:
-            return
-        self._hop_pending = True
-        self._call_on_loop(self._hop)
+        if self._hop_pending is False:
+            self._hop_pending = None
 
-    def _call_on_loop(self, callback: Callable[[], None]) -> None:
+    def _call_on_loop(self, callback: Callable[..., None], *args: object) -> None:
         assert self._loop is not None
         with contextlib.suppress(RuntimeError):  # the loop has closed: nobody to tell
-            self._loop.call_soon_threadsafe(callback)
+            self._loop.call_soon_threadsafe(callback, *args)
 
-    def _hop(self) -> None:
+    def _hop(self, answer: asyncio.Future[_Result] | None,
+             result: _Result | BaseException) -> None:
         self._hop_pending = False
-        self._on_commit()
+        try:
+            self._on_commit()
+        finally:
+            if answer is not None:
+                _answer(answer, result)
 
 
-def _settle(job: Future[tuple[Event, bool]], answer: asyncio.Future[tuple[Event, bool]]) -> None:
-    """Hand a finished commit to the caller waiting on the loop (if it still waits)."""
-    exc = job.exception()
-    if answer.cancelled():
-        if exc is not None:
-            log.warning("a commit whose caller had gone failed: %s", exc)
-        return
-    if exc is not None:
-        answer.set_exception(exc)
+def _settle(answer: Future[_Result], result: _Result | BaseException) -> None:
+    if isinstance(result, BaseException):
+        answer.set_exception(result)
     else:
-        answer.set_result(job.result())
+        answer.set_result(result)
 
+
+def _answer(answer: asyncio.Future[_Result], result: _Result | BaseException) -> None:
+    """Hand a finished commit to the caller waiting on the loop (if it still waits)."""
+    if answer.cancelled():
+        if isinstance(result, BaseException):
+            log.warning("a commit whose caller had gone failed: %s", result)
+        return
+    if isinstance(result, BaseException):
+        answer.set_exception(result)
+    else:
+        answer.set_result(result)
