@@ -188,6 +188,15 @@ def load_json_object(text: str | bytes, what: str, *,
                      error: type[WaitbusError] = UsageError) -> JSONObject:
     """Decode a JSON object or raise `error` (a UsageError by default) naming `what`."""
     try:
+        text = text if isinstance(text, str) else text.decode()
+        # The decoder's C scanner, called directly: compact JSON (as the store holds) is one
+        # object with nothing around it. Anything else takes the full path, which words errors.
+        found, end = _DECODER.scan_once(text, 0)  # type: ignore[attr-defined]
+        if end == len(text) and type(found) is dict:
+            return found
+    except (ValueError, RecursionError, StopIteration):
+        pass
+    try:
         value = _DECODER.decode(text if isinstance(text, str) else text.decode())
     except (ValueError, RecursionError) as exc:
         msg = f"{what} is not valid JSON: {exc}"

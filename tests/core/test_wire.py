@@ -11,8 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from waitbus import wire
-from waitbus.errors import ProtocolError
-from waitbus.event import Conclusion, Event, JSONObject
+from waitbus.errors import ProtocolError, UsageError
+from waitbus.event import Conclusion, Event, JSONObject, load_json_object
 from waitbus.match import AnyOf, Match
 
 EVENT = Event(5, "d-5", "ci", "build", "o/r", Conclusion.SUCCESS, 10, {"n": 1}, "raw")
@@ -199,3 +199,21 @@ def test_status_frame_with_a_wrong_type_is_a_protocol_error() -> None:
     for info in broken:
         with pytest.raises(ProtocolError, match="malformed status frame"):
             wire.parse_reply({"t": "status", "info": info})
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [('{"a": NaN}', "not valid JSON"), ("[1]", "must be a JSON object, got list"),
+     ('{"a":1} x', "not valid JSON"), ('{"a":', "not valid JSON"),
+     (b"\xff", "not valid JSON")])
+def test_a_stored_object_that_is_not_one_json_object_is_refused(text: str | bytes,
+                                                                  says: str) -> None:
+    with pytest.raises(UsageError, match=says):
+        load_json_object(text, "stored fields")
+
+
+@pytest.mark.parametrize("text", ['{"b":[1,{"c":null}],"a":"\\u00e9"}',
+                                  ' { "b" : [1, {"c": null}], "a": "é" } \n',
+                                  b'{"b":[1,{"c":null}],"a":"\\u00e9"}'])
+def test_a_stored_object_reads_back_whatever_its_spacing(text: str | bytes) -> None:
+    assert load_json_object(text, "stored fields") == {"b": [1, {"c": None}], "a": "é"}

@@ -37,6 +37,9 @@ _INSERT = ("INSERT INTO events (delivery_id, source, type, subject, conclusion, 
            " fields, payload, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
            " ON CONFLICT(delivery_id) DO NOTHING")
 _SEQUENCE = "SELECT seq FROM sqlite_sequence WHERE name = 'events'"
+_READ_AFTER = f"SELECT {schema.COLUMNS} FROM events WHERE cursor > ? ORDER BY cursor LIMIT ?"  # noqa: S608
+_READ_AFTER_PAYLOAD = (f"SELECT {schema.COLUMNS}, payload FROM events"  # noqa: S608
+                       " WHERE cursor > ? ORDER BY cursor LIMIT ?")
 
 
 class Store:
@@ -297,13 +300,16 @@ class Store:
                    max_bytes: int | None = None) -> list[Event]:
         """Events with a cursor above `cursor`, oldest first, at most `limit`; with `max_bytes`,
         no more rows once their fields and payloads reach it (at least one row)."""
-        cols = schema.COLUMNS + (", payload" if payload else "")
-        query = f"SELECT {cols} FROM events WHERE cursor > ? ORDER BY cursor LIMIT ?"  # noqa: S608
-        with _translated(self.paths):
+        query = _READ_AFTER_PAYLOAD if payload else _READ_AFTER
+        # try/except rather than `with _translated(...)`: the fan-out reads at every wake, and
+        # a generator context manager costs more than the query's own Python work.
+        try:
             if max_bytes is None:
                 rows = self._db.execute(query, (cursor, limit)).fetchall()
             else:
                 rows = _up_to(self._db.execute(query, (cursor, limit)), max_bytes)
+        except (sqlite3.Error, OSError) as exc:
+            raise _translation(self.paths, exc) from exc
         return [_event(row) for row in rows]
 
     def read_before(self, cursor: int, *, limit: int = 1000) -> list[Event]:
