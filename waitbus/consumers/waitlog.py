@@ -42,9 +42,13 @@ class WaitLog:
 
     def prepare(self, _cursor: int = 0) -> None:
         """Open the store for the record now, while waiting (`on_live`): `save` after the
-        verdict is then only the insert, and a woken `waitbus wait` exits sooner."""
-        if self._store is None:
-            self._store = open_for_record(self.paths)
+        verdict is then only the insert, and a woken `waitbus wait` exits sooner.
+
+        Opened again at each call (each time the feed goes live, so after a reconnect too): a
+        store replaced meanwhile gets the record, not the file moved aside.
+        """
+        self.close()
+        self._store = open_for_record(self.paths)
 
     def save(self) -> None:
         if self.record is not None:
