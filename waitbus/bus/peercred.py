@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-import socket
+# The C module under `socket`, whose import builds enums of every constant: a `waitbus wait`
+# checks its daemon's UID without paying for them. socket.socket is a _socket.socket.
+import _socket
 import struct
 import sys
 
@@ -12,11 +14,11 @@ _LOCAL_PEERCRED = 0x001
 _XUCRED = struct.Struct("=IIh16I")
 
 
-def peer_uid(sock: socket.socket) -> int:
+def peer_uid(sock: _socket.socket) -> int:
     """UID of the process at the other end of an AF_UNIX stream socket."""
     platform: str = sys.platform  # a plain str, so both branches are type-checked here
     if platform == "linux":
-        creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+        creds = sock.getsockopt(_socket.SOL_SOCKET, _socket.SO_PEERCRED, struct.calcsize("3i"))
         _pid, uid, _gid = struct.unpack("3i", creds)
         return int(uid)
     if platform == "darwin":

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+# The C module under `socket` (whose import builds enums of every constant): the blocking
+# driver needs a plain stream socket. socket.socket is a _socket.socket.
+import _socket
 import contextlib
 import logging
 import os
-import socket
 import time
 from collections.abc import AsyncGenerator, Generator, Iterator
 
@@ -245,10 +247,10 @@ async def connect(paths: StatePaths,
 
 
 def connect_blocking(paths: StatePaths, reconnect_s: float,
-                     deadline: float | None = None) -> socket.socket:
+                     deadline: float | None = None) -> _socket.socket:
     """`connect` for a blocking socket; raises TimeoutError at `deadline` if no daemon by then."""
     for delay in _retries(paths, reconnect_s):
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
         if deadline is not None:
             sock.settimeout(max(deadline - time.monotonic(), 0.001))
         try:
@@ -268,7 +270,7 @@ def connect_blocking(paths: StatePaths, reconnect_s: float,
     raise AssertionError  # pragma: no cover: _retries raises when it ends
 
 
-def _check_peer(sock: socket.socket, paths: StatePaths) -> None:
+def _check_peer(sock: _socket.socket, paths: StatePaths) -> None:
     """Believe nothing from a socket that another user's process serves."""
     uid = peer_uid(sock)
     if uid != os.getuid():
@@ -292,7 +294,7 @@ def _retries(paths: StatePaths, reconnect_s: float) -> Iterator[float]:
         delay = min(delay * 2, _MAX_RETRY_S)
 
 
-def _receive(sock: socket.socket, buffer: memoryview, deadline: float | None) -> int:
+def _receive(sock: _socket.socket, buffer: memoryview, deadline: float | None) -> int:
     if deadline is not None:
         left = deadline - time.monotonic()
         if left <= 0:
