@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import queue
+import socket
 import subprocess
 import threading
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_cli, start_wait
+from tests.conftest import DaemonProcess, run_cli, start_wait
 from tests.lock_holder import holding_the_store_lock, release, waiting_on_the_lock
 from tests.sources.webhook_client import (
     SECRET,
@@ -21,8 +23,10 @@ from tests.sources.webhook_client import (
     listening_daemon,
     write_secret,
 )
+from waitbus import wire
 from waitbus.consumers.status import status
 from waitbus.demo import processes
+from waitbus.match import AnyOf, Match
 from waitbus.paths import StatePaths, resolve
 from waitbus.secrets import GITHUB_WEBHOOK
 
@@ -92,3 +96,37 @@ def test_status_answers_while_a_webhook_commit_waits_on_the_store_lock(state_dir
         assert late.returncode == 0, late_err
         assert json.loads(late_out)["delivery_id"] == "github:d-held"
         assert ask_status(paths) == 1
+
+
+def loop_thread_waits_on_a_lock(pid: int) -> bool:
+    """Whether the daemon's main thread (its event loop) sleeps in the kernel's file-lock wait."""
+    with open(f"/proc/{pid}/task/{pid}/wchan", encoding="ascii") as wchan:
+        return "lock" in wchan.read()
+
+
+def test_a_replacing_store_still_being_created_behind_a_held_lock_stops_no_one(
+        state_dir: Path, daemon: DaemonProcess) -> None:
+    """The daemon follows a new store once it has its schema; it never creates it on its loop."""
+    paths = resolve(state_dir)
+    aside = state_dir.parent / "aside"
+    aside.mkdir()
+    for name in ("events.db", "events.db-wal", "events.db-shm"):
+        if (state_dir / name).exists():
+            (state_dir / name).rename(aside / name)
+    # What a writer creating the new store has made when it waits for the write lock.
+    os.close(os.open(paths.store, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    with holding_the_store_lock(paths), socket.socket(socket.AF_UNIX) as sub:
+        # A subscriber makes the daemon look at the store's path, then replay it in a thread,
+        # whose open of the schema-less file waits for the write lock: seen in /proc/locks.
+        sub.connect(str(paths.socket))
+        sub.sendall(wire.encode(wire.Subscribe(AnyOf((Match("ci", ()),)), None)))
+        while not waiting_on_the_lock(paths):
+            ask_status(paths)
+        assert not loop_thread_waits_on_a_lock(daemon.pid)
+        assert ask_status(paths) == 0
+    assert run_cli(state_dir, "emit", "--source", "ci", "--type", "build").returncode == 0
+    # Once it has its schema (and an event) the new store is followed and fanned out.
+    found = run_cli(state_dir, "wait", "--source", "ci", "--since", "0", "--timeout", "30s",
+                    "--json", timeout_s=BOUND_S)
+    assert found.returncode == 0, found.stderr
+    assert json.loads(found.stdout)["cursor"] == 1

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
+from pathlib import Path
+from urllib.parse import quote
 
 from waitbus import wire
 from waitbus.bus.broadcast import Broadcast
+from waitbus.store import schema
 from waitbus.store.store import Store
 
 log = logging.getLogger(__name__)
@@ -35,6 +39,10 @@ class Generations:
         store = self.store
         if not store.replaced() or not store.paths.store.exists():
             return False  # moved away and not created again yet: the next writer creates it
+        if not _has_schema(store.paths.store):
+            # Still being created: its creator writes the schema under the write lock, which
+            # the loop never waits for, and rings after its first commit.
+            return False
         store.reopen_if_replaced()
         if store.generation == self.current:
             return False  # a copy of the same store: its cursors mean what they meant
@@ -68,3 +76,17 @@ class Generations:
                    "than the cursors you have; subscribe again from cursor 0 to follow it (a "
                    "newer waitbus does so by itself)")
         return wire.encode(wire.ErrorFrame(message, store=True))
+
+
+def _has_schema(path: Path) -> bool:
+    """Whether the store at `path` has this version's schema, read without any lock."""
+    try:
+        db = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return False
+    try:
+        return schema.current(db)
+    except sqlite3.Error:
+        return False  # not yet a database, or busy being made one
+    finally:
+        db.close()
