@@ -132,3 +132,34 @@ def test_a_connected_feed_is_reset_and_follows_the_new_store_from_its_start(
     assert isinstance(last, Event)
     assert (last.cursor, last.type) == (1, "after")
     assert (feed.cursor, feed.generation) == (1, new)
+
+
+def test_a_connected_client_older_than_resets_ends_on_an_error_when_the_store_is_replaced(
+        state_dir: Path) -> None:
+    paths = resolve(state_dir)
+    stored(paths, 2)
+    body = json.dumps({"t": "subscribe", "v": 1, "filter": [{"source": "ci", "clauses": []}],
+                       "since": 0, "payload": False}).encode()
+
+    async def main() -> list[wire.Reply]:
+        async with serving(paths), asyncio.timeout(BOUND_S):
+            reader, writer = await asyncio.open_unix_connection(paths.socket)
+            writer.write(wire.HEADER.pack(len(body)) + body)
+            decoder = wire.FrameDecoder(wire.MAX_REPLY_BYTES)
+            frames: list[wire.Reply] = []
+            while not any(isinstance(f, wire.Live) for f in frames):
+                frames += [wire.parse_reply(o) for o in decoder.feed(await reader.read(65536))]
+            move_aside(paths, state_dir.parent / "aside")
+            emitter.append(paths, emitter.draft("ci", "after"))  # rings the daemon
+            while data := await reader.read(65536):  # until the daemon closes
+                frames += [wire.parse_reply(o) for o in decoder.feed(data)]
+            writer.close()
+            return frames
+
+    frames = asyncio.run(main())
+    assert [type(f).__name__ for f in frames] == ["EventFrame", "EventFrame", "Live",
+                                                  "ErrorFrame"]
+    last = frames[-1]
+    assert isinstance(last, wire.ErrorFrame)
+    assert last.store
+    assert "was replaced" in last.message

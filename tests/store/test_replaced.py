@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
 
 from tests.store.test_store import VERSION_1_SCHEMA
+from waitbus.config import Retention
 from waitbus.paths import StatePaths, resolve
 from waitbus.sources import emitter
-from waitbus.store import schema
+from waitbus.store import retention, schema
 from waitbus.store.store import Store
 
 
@@ -108,3 +110,17 @@ def test_a_reader_reopens_on_the_new_store_when_asked(state_dir: Path) -> None:
             assert reader.reopen_if_replaced()
             assert reader.generation == writer.generation
         assert [e.type for e in reader.read_after(0)] == ["after"]
+
+
+def test_a_retention_pass_plans_on_the_store_now_at_the_path(state_dir: Path) -> None:
+    paths = resolve(state_dir)
+    with Store(paths) as writer:
+        for _ in range(10):
+            writer.append(emitter.draft("ci", "old"))
+        pruner = retention.Pruner(writer)
+        move_aside(paths, state_dir.parent / "aside")
+        with Store(paths) as other:
+            for _ in range(3):
+                other.append(emitter.draft("ci", "new"))
+        plan = pruner.plan(Retention(max_age_s=None, max_bytes=None, max_rows=1), time.time_ns())
+        assert plan.through == 2  # of the new store's three, not the moved-aside store's ten

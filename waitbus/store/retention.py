@@ -109,6 +109,8 @@ class Pruner:
                     (pages - free) * page_size, mode == 2)
 
     def plan(self, retention: Retention, now_ns: int) -> Plan:
+        # A pass plans and deletes in the store now at the path, never in one moved aside.
+        self.store.reopen_if_replaced()
         through = 0
         with self.store.reading() as db:
             if retention.max_age_s is not None:
