@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import DaemonProcess, run_cli
+from tests.conftest import DaemonProcess, run_cli, start_wait
 from waitbus.demo import processes
 from waitbus.demo.processes import read_until
 from waitbus.paths import resolve
@@ -108,3 +108,20 @@ def test_wait_from_a_cursor_of_the_replaced_store_says_so_and_counts_the_new_one
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["type"] == "new"
     assert "cursor 3 is beyond the newest cursor of this store, 1" in done.stderr
+
+
+def test_a_running_wait_matches_in_the_new_store_and_says_the_store_was_replaced(
+        daemon: DaemonProcess) -> None:
+    state_dir = daemon.state_dir
+    assert run_cli(state_dir, "emit", "--source", "ci", "--type", "build").returncode == 0
+    waiting = start_wait(state_dir, "--source", "ci", "--match", 'type="deploy"', "--json",
+                         "--timeout", "30s")
+    try:
+        move_store_aside(state_dir)
+        assert run_cli(state_dir, "emit", "--source", "ci", "--type", "deploy").returncode == 0
+        out, err = waiting.communicate(timeout=30)
+    finally:
+        processes.stop(waiting)
+    assert waiting.returncode == 0, err
+    assert (json.loads(out)["type"], json.loads(out)["cursor"]) == ("deploy", 1)
+    assert "the event store was replaced" in err
