@@ -125,3 +125,23 @@ def test_a_running_wait_matches_in_the_new_store_and_says_the_store_was_replaced
     assert waiting.returncode == 0, err
     assert (json.loads(out)["type"], json.loads(out)["cursor"]) == ("deploy", 1)
     assert "the event store was replaced" in err
+
+
+def test_init_refuses_to_pair_a_new_store_with_the_wal_left_behind(
+        daemon: DaemonProcess) -> None:
+    state_dir = daemon.state_dir
+    assert run_cli(state_dir, "emit", "--source", "ci", "--type", "old").returncode == 0
+    aside = state_dir.parent / "aside"
+    aside.mkdir()
+    (state_dir / "events.db").rename(aside / "events.db")  # its -wal and -shm stay behind
+    refused = run_cli(state_dir, "init")
+    assert refused.returncode == 74, refused.stderr
+    assert "events.db-wal is left from a store that was moved away" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert not (state_dir / "events.db").exists()
+    for name in ("events.db-wal", "events.db-shm"):
+        (state_dir / name).rename(aside / name)
+    assert run_cli(state_dir, "init").returncode == 0
+    assert run_cli(state_dir, "emit", "--source", "ci", "--type", "new").returncode == 0
+    with Store(resolve(state_dir), read_only=True) as store:
+        assert [e.type for e in store.read_after(0)] == ["new"]

@@ -6,8 +6,11 @@ import sqlite3
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.store.test_store import VERSION_1_SCHEMA
 from waitbus.config import Retention
+from waitbus.errors import StoreError
 from waitbus.paths import StatePaths, resolve
 from waitbus.sources import emitter
 from waitbus.store import retention, schema
@@ -124,3 +127,20 @@ def test_a_retention_pass_plans_on_the_store_now_at_the_path(state_dir: Path) ->
                 other.append(emitter.draft("ci", "new"))
         plan = pruner.plan(Retention(max_age_s=None, max_bytes=None, max_rows=1), time.time_ns())
         assert plan.through == 2  # of the new store's three, not the moved-aside store's ten
+
+
+def test_no_store_is_made_beside_the_wal_of_one_moved_away_without_it(state_dir: Path) -> None:
+    paths = resolve(state_dir)
+    with Store(paths) as writer:
+        writer.append(emitter.draft("ci", "before"))
+        assert (state_dir / "events.db-wal").exists()
+        (state_dir / "events.db").rename(state_dir.parent / "events.db")  # the -wal stays
+        with pytest.raises(StoreError, match=r"events\.db-wal is left from a store"):
+            Store(paths)  # `waitbus init`, or any producer
+        with pytest.raises(StoreError, match=r"events\.db-wal is left from a store"):
+            writer.append(emitter.draft("ci", "lost?"))  # refused, never paired with it
+        assert not (state_dir / "events.db").exists()
+        for name in ("events.db-wal", "events.db-shm"):
+            (state_dir / name).rename(state_dir.parent / name)
+        event, _ = writer.append(emitter.draft("ci", "after"))
+        assert event.cursor == 1

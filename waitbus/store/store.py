@@ -522,7 +522,8 @@ def _event(row: Row) -> Event:
                           row[9] if len(row) > 9 else None, row[8] or LOCAL)
     except (UsageError, ValueError, TypeError, KeyError) as exc:
         msg = (f"the stored event at cursor {row[0]} is damaged ({exc}); if the store is "
-               "damaged, move it aside and run `waitbus init`")
+               "damaged, move it aside and run `waitbus init` (move its -wal and -shm files "
+               "with it)")
         raise StoreError(msg) from exc
 
 
@@ -546,7 +547,19 @@ def _create_private(path: Path) -> None:
 
     O_EXCL: an existing file is never opened here. Closing any descriptor of a file drops
     every POSIX lock this process holds on it, SQLite's own included.
+
+    Refused beside the -wal or -shm of a store that was moved away without them: SQLite would
+    read them as the new file's own (the old store's pages, or a live wal-index of the old
+    file). The -wal and -shm are looked for before the store, so a store created meanwhile,
+    whose -wal can only come after it, is never mistaken for one moved away.
     """
+    for suffix in ("-wal", "-shm"):
+        left = path.with_name(path.name + suffix)
+        if left.exists() and not path.exists():
+            msg = (f"{left} is left from a store that was moved away without it (there is no "
+                   f"{path}): move {path.name}-wal and {path.name}-shm to where the store "
+                   "went (or delete them if that store is gone for good), then try again")
+            raise StoreError(msg)
     with contextlib.suppress(FileExistsError):
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
                          | os.O_CLOEXEC, 0o600))
@@ -592,6 +605,7 @@ def _translation(paths: StatePaths, exc: sqlite3.Error | OSError) -> StoreError:
     else:
         msg = (
             f"event store {paths.store} failed: {text}; "
-            "if the file is damaged, move it aside and run `waitbus init`"
+            "if the file is damaged, move it aside and run `waitbus init` (move its -wal "
+            "and -shm files with it)"
         )
     return StoreError(msg)
