@@ -146,7 +146,8 @@ def load(target: Target, producers: int, per_producer: int, rate: float = 0.0,
         done = _go(procs)
         last = procstat.snapshot(target.pid())
         target.stop_subscribers()
-        received = _results(sub)["received"]
+        got = _results(sub)
+        received = got["received"]
     finally:
         processes.stop(sub)
     sent = sum(r["sent"] for r in done)
@@ -157,6 +158,7 @@ def load(target: Target, producers: int, per_producer: int, rate: float = 0.0,
         "elapsed_s": elapsed_s, "per_s": sent / elapsed_s,
         "server_cpu_percent": procstat.cpu_percent_between(first, last),
         "producers_cpu_s": sum(r["cpu_s"] for r in done),
+        "subscriber_cpu_s": got["cpu_s"],
         "late_max_ms": max(r["late_max_ns"] for r in done) / 1e6,
     }
     if rate:

@@ -264,6 +264,7 @@ def report(doc: dict[str, Any]) -> None:
             print(f"{name:<28} {row['label']:<8} {row['per_s']:>10.0f}/s  lost {row['lost']}  "
                   f"server CPU {row['server_cpu_percent']:.1f}%  "
                   f"producers CPU {row['producers_cpu_s']:.2f} s  "
+                  f"subscriber CPU {row.get('subscriber_cpu_s', 0):.2f} s  "
                   f"late max {row['late_max_ms']:.1f} ms")
     if "idle" in doc:
         print(f"\n== idle for {doc['plan']['idle_s']:g} s (costs, published as losses too)")
