@@ -15,6 +15,10 @@ from waitbus.event import JSON, Conclusion, Draft, Event
 from waitbus.paths import StatePaths
 from waitbus.store.store import Store
 
+TYPE_CHECKING = False  # typing is left out at run time, as in waitbus.event
+if TYPE_CHECKING:
+    from typing import TypeGuard
+
 # The keys of one event given as a JSON object (`emit_many`, `emit --batch`).
 SPEC_KEYS = ("source", "type", "subject", "conclusion", "fields", "payload", "delivery_id")
 _SPEC_KEYS = frozenset(SPEC_KEYS)
@@ -30,15 +34,16 @@ def draft(source: str, type: str, *, subject: str | None = None,
           payload: str | None = None, delivery_id: str | None = None,
           received_at: int | None = None) -> Draft:
     """Build a checked draft; a missing delivery_id gets a fresh random one."""
+    # Positional, in Draft's field order: keywords cost a tenth of building a draft.
     return Draft(
-        source=source,
-        type=type,
-        delivery_id=delivery_id if delivery_id is not None else new_delivery_id(),
-        received_at=received_at if received_at is not None else time.time_ns(),
-        subject=subject,
-        conclusion=_conclusion(conclusion),
-        fields=dict(fields or {}),
-        payload=payload,
+        source,
+        type,
+        delivery_id if delivery_id is not None else new_delivery_id(),
+        received_at if received_at is not None else time.time_ns(),
+        subject,
+        conclusion if conclusion is None else _conclusion(conclusion),
+        dict(fields) if fields else {},
+        payload,
     )
 
 
@@ -62,8 +67,12 @@ def draft_of(spec: Mapping[str, object]) -> Draft:
     if not isinstance(source, str) or not isinstance(type_, str):
         msg = "an event needs \"source\" and \"type\" as strings"
         raise UsageError(msg)
-    subject, conclusion = _text(spec, "subject"), _text(spec, "conclusion")
-    payload, delivery_id = _text(spec, "payload"), _text(spec, "delivery_id")
+    subject, conclusion, payload, delivery_id = (
+        spec.get("subject"), spec.get("conclusion"), spec.get("payload"), spec.get("delivery_id"))
+    if not (_is_text(subject) and _is_text(conclusion) and _is_text(payload)
+            and _is_text(delivery_id)):
+        subject, conclusion = _text(spec, "subject"), _text(spec, "conclusion")  # says which
+        payload, delivery_id = _text(spec, "payload"), _text(spec, "delivery_id")
     fields = spec.get("fields")
     if not isinstance(fields, dict | None):
         msg = f"fields must be a JSON object, got {type(fields).__name__}"
@@ -128,6 +137,10 @@ def _cached(paths: StatePaths) -> _Cached:
             if pid == os.getpid():  # a fork's inherited connections belong to the parent
                 old.close_when_idle()
         return cached
+
+
+def _is_text(value: object) -> TypeGuard[str | None]:
+    return value is None or type(value) is str
 
 
 def _text(spec: Mapping[str, object], key: str) -> str | None:
