@@ -144,3 +144,25 @@ def test_no_store_is_made_beside_the_wal_of_one_moved_away_without_it(state_dir:
             (state_dir / name).rename(state_dir.parent / name)
         event, _ = writer.append(emitter.draft("ci", "after"))
         assert event.cursor == 1
+
+
+def test_a_store_moved_away_while_it_opens_is_followed_at_the_next_write(
+        state_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    paths = resolve(state_dir)
+    with Store(paths) as first:
+        first.append(emitter.draft("ci", "old"))
+    opened = Store._opened
+
+    def moved_while_opening(store: Store) -> None:
+        # The race made certain: the file goes between the connect and the stat that notes it.
+        move_aside(paths, state_dir.parent / "aside")
+        opened(store)
+
+    monkeypatch.setattr(Store, "_opened", moved_while_opening)
+    writer = Store(paths)
+    monkeypatch.undo()
+    with writer:
+        event, _ = writer.append(emitter.draft("ci", "new"))
+        assert event.cursor == 1
+    with Store(paths, read_only=True) as reader:
+        assert [e.type for e in reader.read_after(0)] == ["new"]

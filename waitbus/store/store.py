@@ -87,8 +87,12 @@ class Store:
 
     def _opened(self) -> None:
         """Note which file is open and its generation (after the schema is current)."""
-        self.generation = schema.generation(self._db)
-        self._identity = _identity(self._path)
+        with _translated(self.paths):
+            self.generation = schema.generation(self._db)
+            try:
+                self._identity = _identity(self._path)
+            except FileNotFoundError:
+                self._identity = (-1, -1)  # moved away as it opened: the next write reopens
 
     def replaced(self) -> bool:
         """Whether the file at the store's path is no longer the one this Store has open (it
