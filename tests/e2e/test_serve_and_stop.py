@@ -75,3 +75,18 @@ def test_a_wait_on_a_source_never_seen_says_so_once(daemon: DaemonProcess) -> No
     assert seen.returncode == Exit.TIMEOUT
     assert "is stored yet" not in seen.stderr
 
+
+
+def test_a_stopped_daemon_leaves_its_events_in_the_store_file_and_no_write_ahead_log(
+        daemon: DaemonProcess) -> None:
+    for n in range(20):
+        emit(source="bench", type="stop-test", subject=f"s{n}", state_dir=daemon.state_dir)
+    done = run_cli(daemon.state_dir, "stop")
+    assert done.returncode == Exit.MATCHED, done.stderr
+    assert daemon.proc is not None
+    assert daemon.proc.wait(10) == 0
+    daemon.stop()
+    wal = daemon.state_dir / "events.db-wal"
+    assert not wal.exists() or wal.stat().st_size == 0, wal.stat().st_size
+    listed = run_cli(daemon.state_dir, "tail", "-n", "50", "--json")
+    assert listed.stdout.count('"stop-test"') == 20, listed.stdout

@@ -29,7 +29,7 @@ from waitbus.event import Draft, Event
 from waitbus.paths import clear_socket
 from waitbus.sources.base import PageHost, Source
 from waitbus.store import doorbell
-from waitbus.store.store import Store
+from waitbus.store.store import Store, fold_wal
 from waitbus.wire import SourceInfo, SourceState, StatusInfo, SubscriberInfo
 
 log = logging.getLogger(__name__)
@@ -137,6 +137,8 @@ class Daemon:
                 path.unlink()
         if self._store is not None:
             self._store.close()
+            # The fan-out's reader closed last and, read-only, left the log beside the store.
+            fold_wal(paths)
         os.close(self._lock_fd)
 
     async def commit(self, draft: Draft) -> tuple[Event, bool]:

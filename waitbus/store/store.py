@@ -549,6 +549,25 @@ def rollback(db: sqlite3.Connection) -> None:
             db.execute("ROLLBACK")
 
 
+def fold_wal(paths: StatePaths) -> None:
+    """Copy the write-ahead log into the store file and remove it, when nobody else has the
+    store open (for a daemon that has closed its own connections).
+
+    SQLite does this when the last connection closes, but only a writable one can: when the
+    last to close was a reader, the log stays beside the store, counted in its size. Opened
+    `mode=rw`, this never creates a store; with other connections still open it does nothing.
+    """
+    from urllib.parse import quote  # only at a daemon's stop: emit never pays for it
+
+    with contextlib.suppress(sqlite3.Error):
+        db = sqlite3.connect(f"file:{quote(str(paths.store))}?mode=rw", uri=True,
+                             isolation_level=None)
+        try:
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        finally:
+            db.close()
+
+
 def _create_private(path: Path) -> None:
     """Create the store file 0600 before SQLite first opens it (its -wal and -shm files get
     the database file's mode).
