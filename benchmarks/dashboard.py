@@ -12,6 +12,7 @@ import html
 import json
 import math
 import re
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -78,12 +79,26 @@ METRICS: list[Metric] = [
 RUN_NAME = re.compile(r"[0-9a-f]{12}")
 
 
-def load_runs(folder: Path) -> list[dict[str, Any]]:
+def load_runs(folder: Path, repo: Path = HERE.parent) -> list[dict[str, Any]]:
     """Every full run in `folder` (run_all's <commit>.json, not a per-source bench_*'s
-    <source>-<commit>.json), oldest first by the time it started."""
+    <source>-<commit>.json), oldest commit first, so the latest is the newest code.
+
+    An older commit is often measured after a newer one (the "before" of a change): ordered
+    by when the commit was made, as git knows it, else by when the run started.
+    """
     docs = [json.loads(path.read_text()) for path in sorted(folder.glob("*.json"))
             if RUN_NAME.fullmatch(path.stem)]
-    return sorted(docs, key=lambda d: d.get("started_ns", 0))
+    return sorted(docs, key=lambda d: (_commit_time(repo, d.get("host", {}).get("commit")),
+                                       d.get("started_ns", 0)))
+
+
+def _commit_time(repo: Path, commit: str | None) -> int:
+    """When `commit` was made (seconds), or 0 when `repo`'s git does not know it."""
+    if not commit:
+        return 0
+    found = subprocess.run(["git", "-C", str(repo), "show", "-s", "--format=%ct", commit],
+                           capture_output=True, text=True, check=False)
+    return int(found.stdout.strip()) if found.returncode == 0 and found.stdout.strip() else 0
 
 
 def _nice_top(value: float) -> float:
@@ -202,8 +217,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=Path, default=HERE / "baselines",
                         help="the folder of run_all results (default benchmarks/baselines)")
     parser.add_argument("--out", type=Path, default=HERE / "dashboard" / "index.html")
+    parser.add_argument("--repo", type=Path, default=HERE.parent,
+                        help="the git repository whose commit times order the runs")
     args = parser.parse_args(argv)
-    runs = load_runs(args.runs)
+    runs = load_runs(args.runs, args.repo)
     if not runs:
         print(f"no runs in {args.runs}; record one with "
               "`python -m benchmarks.run_all --snapshot`", file=sys.stderr)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -101,3 +103,26 @@ def test_without_runs_the_generator_says_how_to_record_one(tmp_path: Path) -> No
     (tmp_path / "empty").mkdir()
     code = dashboard.main(["--runs", str(tmp_path / "empty"), "--out", str(tmp_path / "x")])
     assert code == 1
+
+
+def test_an_older_commit_measured_later_is_not_the_latest_table(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@t", "PATH": os.environ["PATH"]}
+    git = ["git", "-C", str(repo)]
+    subprocess.run([*git, "init", "-q"], check=True, env=env)
+    commits = []
+    for n, when in ((1, "2026-01-01T00:00:00Z"), (2, "2026-02-01T00:00:00Z")):
+        subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", str(n)], check=True,
+                       env={**env, "GIT_AUTHOR_DATE": when, "GIT_COMMITTER_DATE": when})
+        commits.append(subprocess.run([*git, "rev-parse", "HEAD"], check=True, env=env,
+                                      capture_output=True, text=True).stdout.strip())
+    runs = tmp_path / "baselines"
+    runs.mkdir()
+    older, newer = commits
+    # The newer commit ran first; the older one (the "before") was measured after it.
+    (runs / f"{newer[:12]}.json").write_text(json.dumps(run_doc(newer, 1, 0.9)))
+    (runs / f"{older[:12]}.json").write_text(json.dumps(run_doc(older, 2, 1.4)))
+    ordered = dashboard.load_runs(runs, repo)
+    assert [d["host"]["commit"] for d in ordered] == [older, newer]
