@@ -1,9 +1,11 @@
 """One command for every scenario, waitbus beside its peers, interleaved: tables and JSON.
 
-    uv run python -m benchmarks.run_all            # the full run (about ten minutes)
-    uv run python -m benchmarks.run_all --quick    # tiny n, to check that everything runs
-    uv run python -m benchmarks.run_all --only throughput --out /tmp/t.json   # a few minutes
-    uv run python -m benchmarks.run_all --snapshot --commit C --only ingest   # A/B a commit
+With every extra synced (`uv sync --all-extras`; the bridge benchmark needs nats-py):
+
+    uv run --all-extras python -m benchmarks.run_all          # the full run (about ten minutes)
+    uv run --all-extras python -m benchmarks.run_all --quick  # tiny n: does everything run?
+    uv run --all-extras python -m benchmarks.run_all --only throughput --out /tmp/t.json
+    uv run --all-extras python -m benchmarks.run_all --snapshot --commit C --only ingest
 """
 
 from __future__ import annotations
