@@ -59,7 +59,9 @@ SCENARIOS = {
 HANDOFF = ("one commit after another in this process (closed loop: a cost per commit, not a "
            "latency under load)")
 BOUND_S = 30.0
-# Takes the store's flock and SQLite's write lock, says so, and keeps both until stdin ends.
+# A stalled writer as the issue saw it: takes the store's flock and SQLite's write lock (an
+# open write transaction), says so, and keeps both until a line or the end of stdin (the tests'
+# lock holder runs the same script).
 HOLDER = """
 import fcntl, os, sqlite3, sys
 fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)
@@ -67,7 +69,7 @@ fcntl.flock(fd, fcntl.LOCK_EX)
 db = sqlite3.connect(sys.argv[2], isolation_level=None)
 db.execute("BEGIN IMMEDIATE")
 print("holding", flush=True)
-sys.stdin.read()
+sys.stdin.readline()
 db.execute("ROLLBACK")
 """
 

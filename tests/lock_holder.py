@@ -10,22 +10,11 @@ from contextlib import contextmanager
 
 import pytest
 
+from benchmarks.bench_stalled_writer import HOLDER
 from waitbus.demo import processes
 from waitbus.paths import StatePaths
 
 BOUND_S = 30.0
-# A stalled writer as the issue saw it: an emitter holding the store's flock and SQLite's
-# write lock (an open write transaction), until the test writes a line to its stdin.
-HOLDER = """
-import fcntl, os, sqlite3, sys
-fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)
-fcntl.flock(fd, fcntl.LOCK_EX)
-db = sqlite3.connect(sys.argv[2], isolation_level=None)
-db.execute("BEGIN IMMEDIATE")
-print("holding", flush=True)
-sys.stdin.readline()
-db.execute("ROLLBACK")
-"""
 
 
 @contextmanager
