@@ -62,13 +62,19 @@ class Bus:
         conf = root / "nats.conf"
         conf.write_text(f'listen: "127.0.0.1:{self.port}"\n'
                         f'jetstream {{ store_dir: "{root / "js"}" }}\n')
-        self.nats = spawn(["nats-server", "-c", str(conf)], ready="Server is ready")
-        self.daemons = {name: processes.start(
-            processes.waitbus_argv(root / name, "serve", "--listen-port", "off"),
-            ready="serving", stream="stdout", env=child_env()) for name in ("a", "b")}
+        self.daemons: dict[str, subprocess.Popen[str]] = {}
         self.bridges: dict[str, subprocess.Popen[str]] = {}
-        for name in ("a", "b"):
-            self.start_bridge(name)
+        self.nats = spawn(["nats-server", "-c", str(conf)], ready="Server is ready")
+        try:
+            for name in ("a", "b"):
+                self.daemons[name] = processes.start(
+                    processes.waitbus_argv(root / name, "serve", "--listen-port", "off"),
+                    ready="serving", stream="stdout", env=child_env())
+            for name in ("a", "b"):
+                self.start_bridge(name)
+        except BaseException:
+            self.close()  # a bridge that cannot start (no nats-py) leaves nothing running
+            raise
 
     @property
     def url(self) -> str:

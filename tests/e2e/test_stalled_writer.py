@@ -9,6 +9,7 @@ import queue
 import socket
 import subprocess
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,8 @@ from waitbus.paths import StatePaths, resolve
 from waitbus.secrets import GITHUB_WEBHOOK
 
 BOUND_S = 30.0
+# How long the replaced-store test keeps asking for status while the lock is held.
+LOOK_S = 5.0
 
 
 def ask_status(paths: StatePaths) -> int:
@@ -62,8 +65,12 @@ def test_status_answers_while_a_webhook_commit_waits_on_the_store_lock(state_dir
                 post.start()
                 # Each look at the kernel's lock table is paced by a status round trip: once
                 # the loop is stuck in the lock (the bug), status is what stops answering.
+                deadline = time.monotonic() + BOUND_S
                 while not waiting_on_the_lock(paths):
                     assert answers.empty(), "the delivery was answered without its commit"
+                    if time.monotonic() > deadline:
+                        pytest.fail(f"the delivery's commit did not wait on the store's lock "
+                                    f"within {BOUND_S:g} s")
                     ask_status(paths)
                 try:
                     shown = run_cli(state_dir, "status", "--json", timeout_s=BOUND_S)
@@ -120,7 +127,10 @@ def test_a_replacing_store_still_being_created_behind_a_held_lock_stops_no_one(
         # whose open of the schema-less file waits for the write lock: seen in /proc/locks.
         sub.connect(str(paths.socket))
         sub.sendall(wire.encode(wire.Subscribe(AnyOf((Match("ci", ()),)), None)))
-        while not waiting_on_the_lock(paths):
+        # Whether the replay's thread gets as far as the lock depends on when the daemon looks
+        # at the new file; either way the loop must keep answering while the lock is held.
+        deadline = time.monotonic() + LOOK_S
+        while not waiting_on_the_lock(paths) and time.monotonic() < deadline:
             ask_status(paths)
         assert not loop_thread_waits_on_a_lock(daemon.pid)
         assert ask_status(paths) == 0
