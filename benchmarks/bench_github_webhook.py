@@ -68,15 +68,29 @@ def _deliveries(n: int) -> list[tuple[str, bytes, str]]:
     out = []
     for seq in range(n):
         body = _body(seq, template)
-        sig = "sha256=" + hmac.new(SECRET, body, hashlib.sha256).hexdigest()
-        out.append((f"bench-{seq}", body, sig))
+        out.append((f"bench-{seq}", body, _signature(body)))
     return out
 
 
-def _request(delivery: str, body: bytes, sig: str) -> bytes:
+def _signature(body: bytes) -> str:
+    """GitHub's X-Hub-Signature-256 of `body` under the benchmark's secret."""
+    return "sha256=" + hmac.new(SECRET, body, hashlib.sha256).hexdigest()
+
+
+def _with_secret(state: Path) -> Path:
+    """Make `state` a private state directory holding the benchmark's webhook secret."""
+    (state / "secrets").mkdir(mode=0o700, parents=True)
+    state.chmod(0o700)
+    secret = os.open(state / "secrets" / "github-webhook", os.O_WRONLY | os.O_CREAT, 0o600)
+    os.write(secret, SECRET)
+    os.close(secret)
+    return state
+
+
+def _request(delivery: str, body: bytes, sig: str, event: str = "workflow_run") -> bytes:
     """The whole HTTP/1.1 request, built before the run as a sender has it ready to go."""
     head = (f"POST /github HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-            f"X-GitHub-Event: workflow_run\r\nX-GitHub-Delivery: {delivery}\r\n"
+            f"X-GitHub-Event: {event}\r\nX-GitHub-Delivery: {delivery}\r\n"
             f"X-Hub-Signature-256: {sig}\r\nContent-Length: {len(body)}\r\n"
             "Connection: close\r\n\r\n")
     return head.encode() + body
@@ -123,12 +137,7 @@ def _start(argv: list[str]) -> tuple[subprocess.Popen[str], queue.Queue[str]]:
 def run(n: int, rate_hz: float, seed: int = 1) -> dict[str, Summary]:
     deliveries = _deliveries(n)
     with tempfile.TemporaryDirectory(prefix="wbb-") as tmp:
-        state = Path(tmp) / "s"
-        (state / "secrets").mkdir(mode=0o700, parents=True)
-        state.chmod(0o700)
-        secret = os.open(state / "secrets" / "github-webhook", os.O_WRONLY | os.O_CREAT, 0o600)
-        os.write(secret, SECRET)
-        os.close(secret)
+        state = _with_secret(Path(tmp) / "s")
         daemon, daemon_out = _start([sys.executable, "-m", "waitbus", "--state-dir", str(state),
                                      "serve", "--listen-port", "0"])
         sub, arrivals = _start([sys.executable, "-m", "benchmarks.bench_github_webhook",

@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
-import hmac
 import os
 import queue
 import subprocess
@@ -36,7 +34,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from benchmarks.bench_github_webhook import _lines, _next_line, _post
+from benchmarks.bench_github_webhook import (
+    _lines,
+    _next_line,
+    _post,
+    _request,
+    _signature,
+    _with_secret,
+)
 from benchmarks.children import REPO
 from benchmarks.harness import (
     Samples,
@@ -51,7 +56,6 @@ from waitbus import wire
 from waitbus.paths import resolve
 
 FIXTURE = REPO / "tests" / "fixtures" / "github-webhooks" / "ping.payload.json"
-SECRET = b"benchmark secret"
 SCENARIOS = {
     "stalled": "status, store lock held up to {hold_s:g} s, a webhook commit waiting",
     "free": "signed webhook POST -> 200 answer, store lock free (what the writer thread costs)",
@@ -77,12 +81,7 @@ db.execute("ROLLBACK")
 def _ping(delivery: str) -> bytes:
     """A whole signed GitHub ping delivery."""
     body = FIXTURE.read_bytes()
-    sig = "sha256=" + hmac.new(SECRET, body, hashlib.sha256).hexdigest()
-    head = (f"POST /github HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-            f"X-GitHub-Event: ping\r\nX-GitHub-Delivery: {delivery}\r\n"
-            f"X-Hub-Signature-256: {sig}\r\nContent-Length: {len(body)}\r\n"
-            "Connection: close\r\n\r\n")
-    return head.encode() + body
+    return _request(delivery, body, _signature(body), event="ping")
 
 
 def _export(rev: str, into: Path) -> Path:
@@ -153,12 +152,7 @@ async def _deliveries(port: int, label: str, times_ns: list[int]) -> list[int]:
 def _serving(pythonpath: str) -> Iterator[tuple[Path, int]]:
     """A `waitbus serve` of the waitbus on `pythonpath`, with its listener; (state, port)."""
     with tempfile.TemporaryDirectory(prefix="wbsw-") as tmp:
-        state = Path(tmp) / "s"
-        (state / "secrets").mkdir(parents=True, mode=0o700)
-        state.chmod(0o700)
-        secret = state / "secrets" / "github-webhook"
-        secret.write_bytes(SECRET)
-        secret.chmod(0o600)
+        state = _with_secret(Path(tmp) / "s")
         env = {**os.environ, "PYTHONPATH": pythonpath, "PYTHONUNBUFFERED": "1"}
         # `-m` puts the working directory first on sys.path: not the repository's, so that
         # PYTHONPATH chooses which waitbus runs.

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import selectors
 import socket
 import subprocess
@@ -25,12 +24,12 @@ import time
 from pathlib import Path
 
 from benchmarks.bench_github_webhook import (
-    SECRET,
     _deliveries,
     _next_line,
     _post,
     _request,
     _start,
+    _with_secret,
 )
 from benchmarks.children import child_env
 from benchmarks.harness import (
@@ -49,12 +48,7 @@ def run(n: int, rate_hz: float, idle: int) -> dict[str, Summary]:
     deliveries = _deliveries(3 * n + 1)
     requests = [_request(*delivery) for delivery in deliveries]
     with tempfile.TemporaryDirectory(prefix="wbp-") as tmp:
-        state = Path(tmp) / "s"
-        (state / "secrets").mkdir(mode=0o700, parents=True)
-        state.chmod(0o700)
-        secret = os.open(state / "secrets" / "github-webhook", os.O_WRONLY | os.O_CREAT, 0o600)
-        os.write(secret, SECRET)
-        os.close(secret)
+        state = _with_secret(Path(tmp) / "s")
         daemon, daemon_out = _start([sys.executable, "-m", "waitbus", "--state-dir", str(state),
                                      "serve", "--listen-port", "0"])
         try:
