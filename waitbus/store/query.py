@@ -5,10 +5,10 @@ from __future__ import annotations
 import sqlite3
 import time
 from dataclasses import dataclass
-from urllib.parse import quote
 
 from waitbus.errors import StoreError, UsageError
 from waitbus.paths import StatePaths
+from waitbus.store.store import store_uri
 
 DEFAULT_MAX_ROWS = 1000
 DEFAULT_TIMEOUT_S = 5.0
@@ -89,9 +89,8 @@ def run(paths: StatePaths, sql: str, *, max_rows: int = DEFAULT_MAX_ROWS,
 
 
 def _connect(paths: StatePaths, refused: list[str]) -> sqlite3.Connection:
-    uri = f"file:{quote(str(paths.store))}?mode=ro"
     try:
-        db = sqlite3.connect(uri, uri=True, isolation_level=None)
+        db = sqlite3.connect(store_uri(paths, "ro"), uri=True, isolation_level=None)
         db.execute("PRAGMA query_only=ON")
     except sqlite3.Error as exc:
         msg = f"cannot open {paths.store} read-only: {exc}"

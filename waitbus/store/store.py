@@ -144,11 +144,8 @@ class Store:
     def _connect(self) -> sqlite3.Connection:
         with _translated(self.paths):
             if self.read_only:
-                from urllib.parse import quote  # readers only: emit never pays for it
-
-                uri = f"file:{quote(str(self.paths.store))}?mode=ro"
-                db = sqlite3.connect(uri, uri=True, isolation_level=None,
-                                     check_same_thread=False)
+                db = sqlite3.connect(store_uri(self.paths, "ro"), uri=True,
+                                     isolation_level=None, check_same_thread=False)
                 db.execute(schema.BUSY_TIMEOUT)
                 return db
             new_file = os.stat(self.paths.store).st_size == 0
@@ -549,6 +546,13 @@ def rollback(db: sqlite3.Connection) -> None:
             db.execute("ROLLBACK")
 
 
+def store_uri(paths: StatePaths, mode: str) -> str:
+    """The SQLite URI that opens the store in `mode` ("ro", or "rw": never creates it)."""
+    from urllib.parse import quote  # readers and upkeep only: emit never pays for it
+
+    return f"file:{quote(str(paths.store))}?mode={mode}"
+
+
 def fold_wal(paths: StatePaths) -> None:
     """Copy the write-ahead log into the store file and remove it, when nobody else has the
     store open (for a daemon that has closed its own connections).
@@ -557,11 +561,8 @@ def fold_wal(paths: StatePaths) -> None:
     last to close was a reader, the log stays beside the store, counted in its size. Opened
     `mode=rw`, this never creates a store; with other connections still open it does nothing.
     """
-    from urllib.parse import quote  # only at a daemon's stop: emit never pays for it
-
     with contextlib.suppress(sqlite3.Error):
-        db = sqlite3.connect(f"file:{quote(str(paths.store))}?mode=rw", uri=True,
-                             isolation_level=None)
+        db = sqlite3.connect(store_uri(paths, "rw"), uri=True, isolation_level=None)
         try:
             db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
         finally:
