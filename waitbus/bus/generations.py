@@ -5,13 +5,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from pathlib import Path
-from urllib.parse import quote
 
 from waitbus import wire
 from waitbus.bus.broadcast import Broadcast
+from waitbus.paths import StatePaths
 from waitbus.store import schema
-from waitbus.store.store import Store
+from waitbus.store.store import Store, store_uri
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +38,7 @@ class Generations:
         store = self.store
         if not store.replaced() or not store.paths.store.exists():
             return False  # moved away and not created again yet: the next writer creates it
-        if not _has_schema(store.paths.store):
+        if not _has_schema(store.paths):
             # Still being created: its creator writes the schema under the write lock, which
             # the loop never waits for, and rings after its first commit.
             return False
@@ -78,10 +77,10 @@ class Generations:
         return wire.encode(wire.ErrorFrame(message, store=True))
 
 
-def _has_schema(path: Path) -> bool:
-    """Whether the store at `path` has this version's schema, read without any lock."""
+def _has_schema(paths: StatePaths) -> bool:
+    """Whether the store at `paths` has this version's schema, read without any lock."""
     try:
-        db = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True)
+        db = sqlite3.connect(store_uri(paths, "ro"), uri=True)
     except sqlite3.Error:
         return False
     try:
