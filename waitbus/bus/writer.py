@@ -175,7 +175,8 @@ class Writer:
                 _answer(answer, result)
 
 
-def _settle(answer: Future[_Result], result: _Result | BaseException) -> None:
+def _settle(answer: asyncio.Future[_Result] | Future[_Result],
+            result: _Result | BaseException) -> None:
     if isinstance(result, BaseException):
         answer.set_exception(result)
     else:
@@ -188,7 +189,4 @@ def _answer(answer: asyncio.Future[_Result], result: _Result | BaseException) ->
         if isinstance(result, BaseException):
             log.warning("a commit whose caller had gone failed: %s", result)
         return
-    if isinstance(result, BaseException):
-        answer.set_exception(result)
-    else:
-        answer.set_result(result)
+    _settle(answer, result)
