@@ -469,15 +469,9 @@ class Store:
             self._lock_fd = os.open(self.paths.store_lock, os.O_RDWR | os.O_CREAT, 0o600)
         fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
         try:
-            if self._identity is not None:
-                # Checked under the lock, where a new store is created too: one stat() a write.
-                try:
-                    found = os.stat(self._path)
-                    same = (found.st_dev, found.st_ino) == self._identity
-                except FileNotFoundError:
-                    same = False
-                if not same:
-                    self._reopen(locked=True)
+            # Checked under the lock, where a new store is created too: one stat() a write.
+            if self._identity is not None and self.replaced():
+                self._reopen(locked=True)
         except BaseException:
             fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
             raise
